@@ -1,0 +1,144 @@
+"""Command line: ``python -m cnnbench {models,train,run,report,bench} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cnnbench.errors import CnnbenchError
+
+DATASET_NAMES = ("mnist", "cifar10", "fashion_mnist", "cifar100")
+SOURCES = ("auto", "keras", "data_dir", "sample")
+
+
+def _add_data_args(p: argparse.ArgumentParser, fraction_default: float = 0.25) -> None:
+    p.add_argument("--dataset", default="cifar10", choices=DATASET_NAMES)
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder holding <dataset>.npz (keys x_train, y_train, x_test, y_test); "
+        "default: $CNNBENCH_DATA_DIR, else the Keras download",
+    )
+    p.add_argument(
+        "--source",
+        default="auto",
+        choices=SOURCES,
+        help="'sample' uses the small real sample shipped with cnnbench (works offline)",
+    )
+    p.add_argument("--sample-fraction", type=float, default=fraction_default)
+    p.add_argument("--seed", type=int, default=42)
+
+
+def _cmd_models(args) -> int:
+    from cnnbench.data import DATASETS
+    from cnnbench.models import describe_models
+
+    shape = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1)}.get(args.dataset, (32, 32, 3))
+    classes = len(DATASETS[args.dataset]["class_names"])
+    print(f"models for {args.dataset} (input {shape}, {classes} classes):")
+    for row in describe_models(shape, classes):
+        print(f"  {row['name']:<16} {row['params']:>12,} params  {row['description']}")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from cnnbench.artifacts import write_json
+    from cnnbench.data import load_dataset
+    from cnnbench.evaluation import evaluate
+    from cnnbench.hardware import environment_info
+    from cnnbench.models import build_model
+    from cnnbench.training import configure_precision, set_seed, train
+
+    ds = load_dataset(
+        args.dataset,
+        sample_fraction=args.sample_fraction,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        source=args.source,
+    )
+    print(
+        f"{ds.name}: {len(ds.x_train)} train / {len(ds.x_val)} val / {len(ds.x_test)} test "
+        f"images, source {ds.source} ({ds.variant})"
+    )
+    precision = configure_precision(args.precision)
+    set_seed(args.seed)
+    model = build_model(args.model, ds.input_shape, ds.num_classes)
+    run = train(
+        model,
+        ds,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        augment=args.augment,
+        seed=args.seed,
+        recipe=args.recipe,
+        early_stopping=args.early_stopping,
+        verbose=args.verbose,
+    )
+    ev = evaluate(model, ds)
+    env = environment_info()
+    name = f"{ds.name}_{args.model}{'_aug' if args.augment else ''}"
+    out = Path(args.output or Path("artifacts") / "train" / f"{name}.json")
+    write_json(
+        out,
+        {
+            "environment": env,
+            "precision": precision,
+            "dataset": ds.describe(),
+            "train": run.to_dict(),
+            "evaluation": ev.to_dict(),
+        },
+    )
+    print(
+        f"\n{args.model} on {ds.name} ({'with' if args.augment else 'no'} augmentation), "
+        f"{env['hardware']}, data: {ds.variant}\n"
+        f"  test accuracy {ev.accuracy:.2%}  loss {ev.loss:.4f}  "
+        f"(best val {run.best_val_accuracy:.2%} at epoch {run.best_epoch}/{run.epochs_run})\n"
+        f"  params {ev.params:,}  FLOPs/image {ev.flops / 1e6:.1f} M\n"
+        f"  training {run.train_time_s:.1f} s ({run.images_per_second:.0f} img/s)  "
+        f"latency {ev.latency_ms:.2f} ms/img  throughput {ev.throughput_ips:.0f} img/s\n"
+        f"  written to {out}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnbench",
+        description="Lightweight CNNs vs. an AlexNet-style network on MNIST and CIFAR-10.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("models", help="list the models with their parameter counts")
+    p.add_argument("--dataset", default="cifar10", choices=DATASET_NAMES)
+    p.set_defaults(func=_cmd_models)
+
+    p = sub.add_parser("train", help="train and evaluate one model, write a JSON summary")
+    _add_data_args(p)
+    p.add_argument("--model", default="custom")
+    p.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
+    p.add_argument("--augment", action="store_true", help="augment the training data")
+    p.add_argument("--recipe", default="fast", help="'fast' (default) or 'original'")
+    p.add_argument(
+        "--early-stopping", type=int, default=None, metavar="PATIENCE",
+        help="stop after PATIENCE epochs without validation improvement",
+    )
+    p.add_argument("--precision", default="auto", help="auto, float32, mixed_float16, ...")
+    p.add_argument("--output", default=None, help="JSON path (default artifacts/train/...)")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    p.set_defaults(func=_cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CnnbenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Model registry: every architecture cnnbench can build, by name.
+
+Each builder has the signature ``builder(input_shape, num_classes, **overrides) -> keras.Model``
+and returns an uncompiled model that takes raw pixels in ``[0, 255]`` (its first layer is
+``Rescaling(1/255)``) and outputs softmax probabilities computed in ``float32``.
+:func:`build_model` is the validated entry point: it checks the name, the input shape, the class
+count and the override names before calling the builder, which checks what is specific to its
+architecture (smallest input, override values).
+"""
+
+import inspect
+from numbers import Integral
+
+import keras
+
+from cnnbench.errors import InputShapeError, ModelError
+from cnnbench.models.alexnet import alexnet, alexnet_classic
+from cnnbench.models.custom import custom
+from cnnbench.models.mobilenet import mobilenet
+from cnnbench.models.original_custom import custom_v1, custom_v2, custom_v3
+
+# name -> (builder, one-line description), in the order the study presents them.
+_MODELS = {
+    "custom": (custom, "The study's own lightweight CNN, a modern take on the original custom CNN"),
+    "custom_v1": (
+        custom_v1,
+        "Original study's custom CNN: 2 conv (32/64 filters, 3x3), dense 128, dropout 0.25",
+    ),
+    "custom_v2": (
+        custom_v2,
+        "Original study's custom CNN: 2 conv (64/128 filters, 3x3), dense 256, dropout 0.25",
+    ),
+    "custom_v3": (
+        custom_v3,
+        "Original study's custom CNN: 2 conv (64/128 filters, 5x5), dense 256, dropout 0.4",
+    ),
+    "alexnet": (
+        alexnet,
+        "Original study's AlexNet for small images: 5 conv (32-64-128-128-64, 3x3), dense 256/128",
+    ),
+    "alexnet_classic": (
+        alexnet_classic,
+        "AlexNet as in 2012 (11x11/4 stem, 96-384 filters, 2x4096 dense), input resized to 227",
+    ),
+    "mobilenet": (
+        mobilenet,
+        "MobileNet v1: depthwise-separable blocks, width multiplier alpha, stride-1 stem",
+    ),
+}
+
+
+def list_models():
+    """Names of every registered model, in the order the study presents them."""
+    return list(_MODELS)
+
+
+def _check_name(name):
+    if not isinstance(name, str) or name not in _MODELS:
+        raise ModelError(f"unknown model {name!r}; valid models: {', '.join(_MODELS)}")
+
+
+def _check_input_shape(input_shape):
+    """Return ``input_shape`` as a tuple of 3 ints, or raise :class:`InputShapeError`."""
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or len(input_shape) != 3
+        or not all(isinstance(d, Integral) and not isinstance(d, bool) for d in input_shape)
+        or min(input_shape) < 1
+    ):
+        raise InputShapeError(
+            f"input_shape must be (height, width, channels), three positive ints, "
+            f"got {input_shape!r}"
+        )
+    return tuple(int(d) for d in input_shape)
+
+
+def _check_num_classes(num_classes):
+    """Return ``num_classes`` as an int, or raise :class:`ModelError`."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes < 2:
+        raise ModelError(f"num_classes must be an int >= 2, got {num_classes!r}")
+    return int(num_classes)
+
+
+def _check_overrides(name, builder, overrides):
+    valid = [
+        p.name
+        for p in inspect.signature(builder).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        allowed = f"valid overrides: {', '.join(valid)}" if valid else "it takes no overrides"
+        raise ModelError(f"unknown override(s) for {name}: {', '.join(unknown)}; {allowed}")
+
+
+def build_model(name, input_shape, num_classes, **overrides):
+    """Build the registered model ``name``, uncompiled.
+
+    Args:
+        name: one of :func:`list_models`.
+        input_shape: ``(height, width, channels)`` of the images, three positive ints.
+        num_classes: number of output classes (>= 2).
+        **overrides: builder-specific hyperparameters (see each builder's docstring), e.g.
+            ``dropout=0.3`` or, for ``mobilenet``, ``alpha=0.5``.
+
+    Raises:
+        ModelError: unknown name, ``num_classes`` < 2, or an unknown or invalid override.
+        InputShapeError: ``input_shape`` malformed or too small for this model.
+    """
+    _check_name(name)
+    input_shape = _check_input_shape(input_shape)
+    num_classes = _check_num_classes(num_classes)
+    builder, _ = _MODELS[name]
+    _check_overrides(name, builder, overrides)
+    return builder(input_shape, num_classes, **overrides)
+
+
+def count_params(model):
+    """Total number of parameters (trainable and not) of a built Keras model."""
+    if not isinstance(model, keras.Model):
+        raise ModelError(f"count_params expects a keras.Model, got {type(model).__name__}")
+    if not model.built:
+        raise ModelError(f"count_params needs a built model; {model.name!r} is not built yet")
+    return int(model.count_params())
+
+
+def describe_models(input_shape, num_classes):
+    """One row per registered model: ``{"name", "description", "params"}``.
+
+    ``params`` is the parameter count for ``input_shape`` and ``num_classes``, or ``None`` for a
+    model that cannot take ``input_shape`` (too small). Builds every model once, so it takes a
+    few seconds (``alexnet_classic`` alone has about 58 million parameters).
+    """
+    input_shape = _check_input_shape(input_shape)
+    num_classes = _check_num_classes(num_classes)
+    rows = []
+    for name, (_, description) in _MODELS.items():
+        try:
+            params = count_params(build_model(name, input_shape, num_classes))
+        except InputShapeError:
+            params = None
+        rows.append({"name": name, "description": description, "params": params})
+    return rows
+
+
+__all__ = [
+    "alexnet",
+    "alexnet_classic",
+    "build_model",
+    "count_params",
+    "custom",
+    "custom_v1",
+    "custom_v2",
+    "custom_v3",
+    "describe_models",
+    "list_models",
+    "mobilenet",
+]

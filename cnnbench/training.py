@@ -1,0 +1,294 @@
+"""Training: ``train()`` compiles a model with a recipe, fits it, and times every epoch.
+
+Model selection and early stopping use the dataset's validation split only; the test split is
+never looked at here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cnnbench.augment import build_augmenter
+from cnnbench.config import Recipe, get_recipe
+from cnnbench.errors import ConfigError
+from cnnbench.pipeline import eval_dataset, train_dataset
+
+PLACEMENTS = ("auto", "pipeline", "model")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+
+
+@dataclass
+class TrainResult:
+    """What one training run did and how long it took."""
+
+    history: dict[str, list[float]]  # per epoch: loss, accuracy, val_loss, val_accuracy
+    train_time_s: float  # wall-clock of the whole fit, compilation included
+    epoch_times_s: list[float]  # wall-clock of each epoch, validation included
+    images_per_second: float  # training images / median training-phase time of an epoch
+    best_epoch: int  # 1-based epoch with the highest validation accuracy
+    epochs_run: int  # may be fewer than asked for with early stopping
+    seed: int
+    config: dict = field(default_factory=dict)  # recipe, placement, strategy, precision, ...
+
+    @property
+    def best_val_accuracy(self) -> float:
+        return self.history["val_accuracy"][self.best_epoch - 1]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Times each epoch, and separately its training phase (before validation starts)."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch_times, self.train_phase_times = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._train_end = time.perf_counter(), None
+
+    def on_test_begin(self, logs=None):
+        if self._train_end is None:
+            self._train_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        end = time.perf_counter()
+        self.epoch_times.append(end - self._start)
+        self.train_phase_times.append((self._train_end or end) - self._start)
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow; call before building a model for repeatable weights."""
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    keras.utils.set_random_seed(int(seed))
+
+
+def configure_precision(policy: str = "auto") -> str:
+    """Set Keras' global dtype policy; call before building models. Returns the policy used.
+
+    ``"auto"`` picks ``mixed_float16`` on GPUs with tensor cores (compute capability >= 7, e.g.
+    the T4) and ``float32`` elsewhere: on CPUs mixed bfloat16 measured slower here
+    (docs/performance.md).
+    """
+    if policy not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {PRECISIONS}, got {policy!r}")
+    if policy == "auto":
+        from cnnbench.hardware import accelerators
+
+        caps = [d.get("compute_capability") or (0, 0) for d in accelerators() if d["type"] == "GPU"]
+        policy = "mixed_float16" if caps and min(caps) >= (7, 0) else "float32"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def resolve_strategy(strategy=None) -> tf.distribute.Strategy:
+    """``None``/``"auto"``: TPU if one is attached, all GPUs if more than one, else the default.
+
+    A ``tf.distribute.Strategy`` instance is used as given.
+    """
+    if isinstance(strategy, tf.distribute.Strategy):
+        return strategy
+    if strategy not in (None, "auto"):
+        raise ConfigError(
+            f"strategy must be None, 'auto' or a tf.distribute.Strategy, got {strategy!r}"
+        )
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.NotFoundError):
+        pass
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _learning_rate(recipe: Recipe, total_steps: int):
+    if recipe.schedule == "constant":
+        return recipe.learning_rate
+    warmup = int(recipe.warmup_fraction * total_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        # One-cycle: warm up linearly from peak/25 (PyTorch OneCycleLR's default) to the peak,
+        # then cosine-anneal to final_lr_fraction * peak.
+        initial_learning_rate=recipe.learning_rate / 25,
+        decay_steps=max(1, total_steps - warmup),
+        alpha=recipe.final_lr_fraction,
+        warmup_target=recipe.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def _optimizer(recipe: Recipe, total_steps: int) -> keras.optimizers.Optimizer:
+    lr = _learning_rate(recipe, total_steps)
+    wd = recipe.weight_decay or None
+    if recipe.optimizer == "sgd":
+        opt = keras.optimizers.SGD(lr, momentum=recipe.momentum, nesterov=True, weight_decay=wd)
+    elif recipe.optimizer == "adamw":
+        opt = keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay)
+    else:
+        opt = keras.optimizers.Adam(lr, weight_decay=wd)
+    if wd:
+        # Decay only weights: shrinking BatchNorm scales/shifts and biases does not regularise.
+        opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return opt
+
+
+def _check_train_args(ds, epochs, batch_size, augment, placement, early_stopping, verbose):
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if placement not in PLACEMENTS:
+        raise ConfigError(f"augment_placement must be one of {PLACEMENTS}, got {placement!r}")
+    if not isinstance(augment, bool):
+        raise ConfigError(f"augment must be True or False, got {augment!r}")
+    if early_stopping is not None and (
+        not isinstance(early_stopping, int) or isinstance(early_stopping, bool) or early_stopping < 1
+    ):
+        raise ConfigError(
+            f"early_stopping must be None or a patience in epochs (>= 1), got {early_stopping!r}"
+        )
+    if verbose not in (0, 1, 2, "auto"):
+        raise ConfigError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    if len(ds.x_val) == 0:
+        raise ConfigError("the dataset has no validation images; training needs a validation split")
+
+
+def train(
+    model: keras.Model,
+    ds,
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    augment: bool = False,
+    seed: int = 42,
+    recipe: str | Recipe = "fast",
+    early_stopping: int | None = None,
+    augment_placement: str = "auto",
+    strategy=None,
+    verbose=1,
+    callbacks=(),
+) -> TrainResult:
+    """Compile ``model`` with ``recipe`` and train it on ``ds.x_train``, validating on ``ds.x_val``.
+
+    Args:
+        model: an (uncompiled or compiled) Keras model taking raw ``[0, 255]`` pixels and
+            returning softmax probabilities, e.g. from :func:`cnnbench.build_model`.
+        ds: a :class:`cnnbench.data.Dataset`.
+        epochs, batch_size: default to the recipe's.
+        augment: apply the dataset's label-preserving augmentations on the fly.
+        seed: seeds shuffling, augmentation and dropout.
+        recipe: ``"fast"`` (cnnbench's default), ``"original"`` or a :class:`Recipe`.
+        early_stopping: patience in epochs on validation accuracy, restoring the best weights;
+            ``None`` trains all epochs and keeps the final weights.
+        augment_placement: ``"pipeline"`` (in ``tf.data``, on the host CPU), ``"model"`` (a
+            layer block in front of the model, so it runs on the accelerator), or ``"auto"``
+            (``"model"`` when a GPU/TPU is present, else ``"pipeline"``).
+        strategy: a ``tf.distribute.Strategy``, or ``None``/``"auto"`` to pick one. A model
+            built outside the strategy's scope is cloned into it and its trained weights copied
+            back, so ``model`` always ends up trained.
+        verbose: Keras' progress display (0 silent, 1 progress bar, 2 one line per epoch).
+        callbacks: extra Keras callbacks.
+    """
+    recipe = get_recipe(recipe)
+    epochs = recipe.epochs if epochs is None else epochs
+    batch_size = recipe.batch_size if batch_size is None else batch_size
+    _check_train_args(ds, epochs, batch_size, augment, augment_placement, early_stopping, verbose)
+    strategy = resolve_strategy(strategy)
+    if augment_placement == "auto":
+        on_accelerator = bool(tf.config.list_logical_devices("GPU")) or isinstance(
+            strategy, tf.distribute.TPUStrategy
+        )
+        augment_placement = "model" if on_accelerator else "pipeline"
+
+    set_seed(seed)
+    steps_per_epoch = math.ceil(len(ds.x_train) / batch_size)
+    augmenter = build_augmenter(ds.augmentations, seed=seed) if augment else None
+    train_data = train_dataset(
+        ds.x_train,
+        ds.y_train,
+        ds.num_classes,
+        batch_size=batch_size,
+        seed=seed,
+        augmenter=augmenter if augment_placement == "pipeline" else None,
+    )
+    val_data = eval_dataset(ds.x_val, ds.y_val, ds.num_classes, batch_size=max(batch_size, 256))
+
+    same_scope = getattr(model, "distribute_strategy", None) is strategy
+    with strategy.scope():
+        trained = model if same_scope else keras.models.clone_model(model)
+        if not same_scope:
+            trained.set_weights(model.get_weights())
+        fit_model = trained
+        if augmenter is not None and augment_placement == "model":
+            inputs = keras.Input(shape=trained.input_shape[1:])
+            fit_model = keras.Model(inputs, trained(augmenter(inputs)), name=f"{model.name}_aug")
+        fit_model.compile(
+            optimizer=_optimizer(recipe, steps_per_epoch * epochs),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+            metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+            jit_compile=recipe.jit_compile,
+        )
+
+    timer = EpochTimer()
+    all_callbacks = [timer, *callbacks]
+    if early_stopping is not None:
+        all_callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_accuracy",
+                mode="max",
+                patience=early_stopping,
+                restore_best_weights=True,
+            )
+        )
+    start = time.perf_counter()
+    keras_history = fit_model.fit(
+        train_data,
+        validation_data=val_data,
+        epochs=epochs,
+        shuffle=False,  # the pipeline reshuffles every epoch itself
+        callbacks=all_callbacks,
+        verbose=verbose,
+    )
+    train_time = time.perf_counter() - start
+    if trained is not model:
+        model.set_weights(trained.get_weights())
+
+    history = {k: [float(v) for v in vals] for k, vals in keras_history.history.items()}
+    history = {k: history[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    best_epoch = int(np.argmax(history["val_accuracy"])) + 1
+    return TrainResult(
+        history=history,
+        train_time_s=train_time,
+        epoch_times_s=timer.epoch_times,
+        images_per_second=len(ds.x_train) / float(np.median(timer.train_phase_times)),
+        best_epoch=best_epoch,
+        epochs_run=len(history["loss"]),
+        seed=seed,
+        config={
+            "model": model.name,
+            "params": int(model.count_params()),
+            "dataset": ds.name,
+            "train_images": len(ds.x_train),
+            "val_images": len(ds.x_val),
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "augment": augment,
+            "augmentations": list(ds.augmentations) if augment else [],
+            "augment_placement": augment_placement if augment else None,
+            "early_stopping_patience": early_stopping,
+            "recipe": recipe.to_dict(),
+            "strategy": type(strategy).__name__,
+            "replicas": strategy.num_replicas_in_sync,
+            "precision": keras.mixed_precision.global_policy().name,
+        },
+    )
+

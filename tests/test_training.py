@@ -1,0 +1,219 @@
+"""train(), the tf.data pipeline, augmentation, recipes, precision and distribution."""
+
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from cnnbench import build_model, from_arrays, get_recipe, set_seed, train
+from cnnbench.augment import build_augmenter
+from cnnbench.config import Recipe
+from cnnbench.errors import ConfigError
+from cnnbench.pipeline import train_dataset
+from cnnbench.training import _learning_rate, configure_precision
+
+
+def _separable(n, shape=(16, 16, 3), classes=3, seed=0):
+    """Images whose brightness gives away the class, so a few epochs learn something."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    noise = rng.integers(0, 60, (n, *shape))
+    return (noise + y[:, None, None, None] * 80).astype(np.uint8), y
+
+
+@pytest.fixture(scope="module")
+def small_ds():
+    x, y = _separable(240)
+    xt, yt = _separable(60, seed=1)
+    return from_arrays(x, y, xt, yt, class_names=["dark", "mid", "bright"], name="toy")
+
+
+def _model(ds, seed=0, name="custom_v1"):
+    set_seed(seed)
+    return build_model(name, ds.input_shape, ds.num_classes)
+
+
+def test_train_returns_a_complete_timed_record(small_ds):
+    run = train(_model(small_ds), small_ds, epochs=3, batch_size=32, verbose=0)
+    assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 3 for v in run.history.values())
+    assert run.epochs_run == 3 and len(run.epoch_times_s) == 3
+    assert run.train_time_s >= sum(run.epoch_times_s) * 0.99
+    assert run.images_per_second > 0
+    assert run.best_epoch == int(np.argmax(run.history["val_accuracy"])) + 1
+    assert run.config["train_images"] == len(small_ds.x_train)
+    assert run.config["recipe"]["optimizer"] == get_recipe("fast").optimizer
+    assert run.history["accuracy"][-1] > 0.5  # learnt the brightness rule
+
+
+def test_training_changes_the_callers_model(small_ds):
+    model = _model(small_ds)
+    before = [w.copy() for w in model.get_weights()]
+    train(model, small_ds, epochs=1, batch_size=32, verbose=0)
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def test_every_epoch_sees_every_training_image_once():
+    n = 203  # not a multiple of the batch size: the last partial batch must be kept
+    x = np.zeros((n, 8, 8, 1), np.uint8)
+    ids = np.arange(n)  # labels double as image ids
+    for augmenter in (None, build_augmenter(("rotation", "zoom"), seed=1)):
+        data = train_dataset(x, ids, n, batch_size=16, seed=0, augmenter=augmenter)
+        for _ in range(2):  # two epochs, reshuffled
+            seen = np.concatenate([labels.numpy().argmax(1) for _, labels in data])
+            assert sorted(seen.tolist()) == list(range(n))
+
+
+def test_fit_runs_all_steps_of_every_epoch(small_ds):
+    class Count(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.steps = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.steps.append(0)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps[-1] += 1
+
+    counter = Count()
+    train(
+        _model(small_ds), small_ds, epochs=2, batch_size=50, augment=True, verbose=0,
+        callbacks=[counter],
+    )
+    assert counter.steps == [int(np.ceil(len(small_ds.x_train) / 50))] * 2
+
+
+def test_same_seed_same_first_epoch_loss(small_ds):
+    losses = [
+        train(_model(small_ds, 3), small_ds, epochs=1, batch_size=32, augment=True, seed=7,
+              verbose=0).history["loss"][0]
+        for _ in range(2)
+    ]
+    other = train(_model(small_ds, 3), small_ds, epochs=1, batch_size=32, augment=True, seed=8,
+                  verbose=0).history["loss"][0]
+    assert losses[0] == losses[1]
+    assert other != losses[0]
+
+
+@pytest.mark.parametrize("placement", ["pipeline", "model"])
+def test_augmentation_placements_both_train(small_ds, placement):
+    model = _model(small_ds)
+    run = train(model, small_ds, epochs=1, batch_size=32, augment=True,
+                augment_placement=placement, verbose=0)
+    assert run.config["augment_placement"] == placement
+    assert run.config["augmentations"] == list(small_ds.augmentations)
+    assert model.input_shape[1:] == small_ds.input_shape  # the caller's model is unwrapped
+
+
+def test_early_stopping_stops_and_restores(small_ds):
+    frozen = get_recipe("fast", learning_rate=1e-12, schedule="constant")
+    run = train(_model(small_ds), small_ds, epochs=10, batch_size=32, recipe=frozen,
+                early_stopping=1, verbose=0)
+    assert run.epochs_run == 2  # no improvement after epoch 1, patience 1
+    assert run.config["early_stopping_patience"] == 1
+
+
+def test_original_recipe_is_adam_batch_64(small_ds):
+    run = train(_model(small_ds), small_ds, epochs=1, recipe="original", verbose=0)
+    assert run.config["batch_size"] == 64
+    assert run.config["recipe"]["optimizer"] == "adam"
+
+
+def test_onecycle_schedule_shape():
+    recipe = get_recipe("fast", learning_rate=0.1, warmup_fraction=0.2, final_lr_fraction=0.0)
+    schedule = _learning_rate(recipe, total_steps=100)
+    lr = [float(schedule(step)) for step in (0, 20, 100)]
+    assert lr[0] == pytest.approx(0.1 / 25)
+    assert lr[1] == pytest.approx(0.1)
+    assert lr[2] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"augment": "yes"}, "augment"),
+        ({"augment_placement": "gpu"}, "augment_placement"),
+        ({"early_stopping": 0}, "early_stopping"),
+        ({"recipe": "turbo"}, "unknown recipe"),
+        ({"strategy": "mirrored"}, "strategy"),
+        ({"verbose": 5}, "verbose"),
+    ],
+)
+def test_bad_arguments_fail_before_training(small_ds, kwargs, message):
+    model = _model(small_ds)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ConfigError, match=message):
+        train(model, small_ds, **{"epochs": 1, **kwargs})
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def test_recipe_validation():
+    with pytest.raises(ConfigError, match="optimizer"):
+        Recipe(optimizer="lbfgs", learning_rate=0.1, batch_size=8, epochs=1)
+    with pytest.raises(ConfigError, match="label_smoothing"):
+        get_recipe("fast", label_smoothing=1.5)
+    with pytest.raises(ConfigError, match="unknown recipe fields"):
+        get_recipe("fast", lr=0.1)
+
+
+def test_configure_precision():
+    try:
+        assert configure_precision("auto") == "float32"  # no GPU here
+        assert configure_precision("mixed_bfloat16") == "mixed_bfloat16"
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        with pytest.raises(ConfigError, match="precision"):
+            configure_precision("fp8")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_augmenter_validation_and_passthrough():
+    with pytest.raises(ConfigError, match="unknown augmentations"):
+        build_augmenter(("vertical_flip",))
+    with pytest.raises(ConfigError, match="rotation"):
+        build_augmenter(rotation=400)
+    x = np.random.default_rng(0).integers(0, 255, (4, 12, 12, 1)).astype("float32")
+    aug = build_augmenter(("rotation", "translation", "zoom"), seed=0)
+    assert np.array_equal(np.asarray(aug(x, training=False)), x)
+    out = np.asarray(aug(x, training=True))
+    assert out.shape == x.shape and out.dtype == np.float32 and not np.array_equal(out, x)
+    assert [layer.__class__.__name__ for layer in aug.layers] == [
+        "RandomRotation", "RandomTranslation", "RandomZoom",
+    ]
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    """A real MirroredStrategy run; in a subprocess because devices are fixed at TF start."""
+    script = textwrap.dedent(
+        """
+        import numpy as np, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from cnnbench import build_model, from_arrays, set_seed, train
+        rng = np.random.default_rng(0)
+        y = np.arange(96) % 2
+        x = (rng.integers(0, 100, (96, 12, 12, 1)) + 100 * y[:, None, None, None]).astype("uint8")
+        ds = from_arrays(x, y, x[:20], y[:20], name="toy")
+        set_seed(0)
+        model = build_model("custom_v1", ds.input_shape, 2)
+        before = model.get_weights()
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        run = train(model, ds, epochs=1, batch_size=16, strategy=strategy, verbose=0)
+        assert run.config["strategy"] == "MirroredStrategy", run.config
+        assert run.config["replicas"] == 2, run.config
+        assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
+        print("OK")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("OK")
