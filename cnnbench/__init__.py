@@ -1,10 +1,10 @@
 """cnnbench: lightweight CNNs vs. an AlexNet-style network on MNIST and CIFAR-10.
 
-    from cnnbench import load_dataset, build_model, train, evaluate
-    ds = load_dataset("cifar10", sample_fraction=0.25, seed=42)
-    model = build_model("custom", ds.input_shape, ds.num_classes)
-    run = train(model, ds, epochs=15, augment=True, seed=42)
-    ev = evaluate(model, ds)  # on the test split
+from cnnbench import load_dataset, build_model, train, evaluate
+ds = load_dataset("cifar10", sample_fraction=0.25, seed=42)
+model = build_model("custom", ds.input_shape, ds.num_classes)
+run = train(model, ds, epochs=15, augment=True, seed=42)
+ev = evaluate(model, ds)  # on the test split
 """
 
 from cnnbench.config import RECIPES, Recipe, get_recipe

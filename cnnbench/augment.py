@@ -18,9 +18,8 @@ import keras
 from keras import ops
 
 from cnnbench.config import AUGMENTATION
+from cnnbench.data import AUGMENTATIONS
 from cnnbench.errors import ConfigError
-
-AUGMENTATIONS = ("rotation", "translation", "zoom", "horizontal_flip")
 
 
 def build_augmenter(
@@ -57,7 +56,7 @@ def build_augmenter(
         if not 0.0 <= value < limit:
             raise ConfigError(f"{name} must be in [0, {limit:g}), got {value!r}")
     if not augmentations:
-        raise ConfigError("augmentations is empty; pass at least one of " f"{list(AUGMENTATIONS)}")
+        raise ConfigError(f"augmentations is empty; pass at least one of {list(AUGMENTATIONS)}")
 
     if fused:
         return RandomAffine(

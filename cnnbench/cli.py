@@ -102,6 +102,33 @@ def _cmd_train(args) -> int:
     return 0
 
 
+def _epoch_table(values: list[int] | None, datasets: list[str]) -> dict | None:
+    if values is None:
+        return None
+    if len(values) != len(datasets):
+        raise CnnbenchError(f"give one epoch count per dataset {datasets}, got {values}")
+    return dict(zip(datasets, values, strict=True))
+
+
+def _cmd_bench(args) -> int:
+    from cnnbench.bench import BenchSettings, run_benchmark
+
+    settings = BenchSettings(
+        datasets=tuple(args.datasets),
+        source=args.source,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        throughput_images=args.throughput_images,
+        ours_epochs=_epoch_table(args.ours_epochs, args.datasets),
+        original_epochs=_epoch_table(args.original_epochs, args.datasets),
+    )
+    report = run_benchmark(settings, args.output)
+    from cnnbench.bench import markdown_report
+
+    print(markdown_report(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m cnnbench",
@@ -121,13 +148,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", action="store_true", help="augment the training data")
     p.add_argument("--recipe", default="fast", help="'fast' (default) or 'original'")
     p.add_argument(
-        "--early-stopping", type=int, default=None, metavar="PATIENCE",
+        "--early-stopping",
+        type=int,
+        default=None,
+        metavar="PATIENCE",
         help="stop after PATIENCE epochs without validation improvement",
     )
     p.add_argument("--precision", default="auto", help="auto, float32, mixed_float16, ...")
     p.add_argument("--output", default=None, help="JSON path (default artifacts/train/...)")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "bench", help="time cnnbench against the original pipeline and recipe, side by side"
+    )
+    p.add_argument(
+        "--datasets", nargs="+", default=["cifar10", "mnist"], choices=("cifar10", "mnist")
+    )
+    p.add_argument("--data-dir", default=None, help="folder holding <dataset>.npz")
+    p.add_argument("--source", default="auto", choices=SOURCES)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--throughput-images",
+        type=int,
+        default=6400,
+        help="images pushed through each pipeline for the img/s figures",
+    )
+    p.add_argument(
+        "--ours-epochs",
+        type=int,
+        nargs="+",
+        default=None,
+        help="cnnbench's epoch budget per dataset (default: the fast recipe's)",
+    )
+    p.add_argument(
+        "--original-epochs",
+        type=int,
+        nargs="+",
+        default=None,
+        help="the original recipe's epoch budget per dataset (default 30 / 12)",
+    )
+    p.add_argument("--output", default="benchmarks/results", help="folder for bench.json/.md")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -9,6 +9,7 @@ the indices it took, so a run can be reproduced and its numbers labelled honestl
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import zipfile
 import zlib
@@ -51,14 +52,6 @@ KNOWN_FILES = {
 }
 
 
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What cnnbench knows about a named dataset before loading it."""
-
-    class_names: tuple[str, ...]
-    augmentations: tuple[str, ...]
-
-
 # fmt: off
 _CIFAR100_CLASSES = (  # keras fine labels, in label order (alphabetical)
     "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle",
@@ -74,42 +67,30 @@ _CIFAR100_CLASSES = (  # keras fine labels, in label order (alphabetical)
     "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman",
     "worm",
 )
-# fmt: on
 
+# name -> class names (in label order) and the augmentations that keep each label true.
 DATASETS = {
-    "mnist": DatasetInfo(tuple(str(d) for d in range(10)), _NO_FLIP),
-    "fashion_mnist": DatasetInfo(
-        (
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
+    "mnist": {
+        "class_names": tuple(str(d) for d in range(10)),
+        "augmentations": _NO_FLIP,
+    },
+    "fashion_mnist": {
+        "class_names": (
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
         ),
-        AUGMENTATIONS,
-    ),
-    "cifar10": DatasetInfo(
-        (
-            "airplane",
-            "automobile",
-            "bird",
-            "cat",
-            "deer",
-            "dog",
-            "frog",
-            "horse",
-            "ship",
-            "truck",
+        "augmentations": AUGMENTATIONS,
+    },
+    "cifar10": {
+        "class_names": (
+            "airplane", "automobile", "bird", "cat", "deer",
+            "dog", "frog", "horse", "ship", "truck",
         ),
-        AUGMENTATIONS,
-    ),
-    "cifar100": DatasetInfo(_CIFAR100_CLASSES, AUGMENTATIONS),
+        "augmentations": AUGMENTATIONS,
+    },
+    "cifar100": {"class_names": _CIFAR100_CLASSES, "augmentations": AUGMENTATIONS},
 }
+# fmt: on
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -229,12 +210,11 @@ def load_dataset(
             "use source='auto' or 'data_dir' to read it, or drop data_dir"
         )
     arrays, used_source, path, variant = _read_named(name, source, data_dir)
-    info = DATASETS[name]
     return _build(
         *arrays,
         name=name,
-        class_names=info.class_names,
-        augmentations=info.augmentations,
+        class_names=DATASETS[name]["class_names"],
+        augmentations=DATASETS[name]["augmentations"],
         source=used_source,
         source_path=path,
         variant=variant,
@@ -371,9 +351,7 @@ def stratified_sample(y, fraction: float, seed: int = 42, *, class_names=None) -
     names = _default_names(num_classes) if class_names is None else tuple(class_names)
     if len(names) < num_classes:
         raise DatasetError(f"y has label {num_classes - 1} but only {len(names)} class_names")
-    groups = _class_permutations(labels, len(names), seed)
-    keep = _per_class_sizes(groups, fraction, names, "fraction", "images")
-    return np.sort(np.concatenate([g[:k] for g, k in zip(groups, keep, strict=True)]))
+    return _sample(labels, fraction, seed, names, "fraction", "images")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -566,9 +544,7 @@ def _build(
     if test_fraction == 1.0:
         test_idx = np.arange(len(y_test))
     else:
-        groups = _class_permutations(y_test, len(class_names), seed)
-        keep = _per_class_sizes(groups, test_fraction, class_names, "test_fraction", "test images")
-        test_idx = np.sort(np.concatenate([g[:k] for g, k in zip(groups, keep, strict=True)]))
+        test_idx = _sample(y_test, test_fraction, seed, class_names, "test_fraction", "test images")
 
     return Dataset(
         name=name,
@@ -684,11 +660,21 @@ def _per_class_sizes(groups, fraction, class_names, param: str, what: str) -> li
     sizes = [_round_half_up(fraction * len(g)) for g in groups]
     for c, (g, k) in enumerate(zip(groups, sizes, strict=True)):
         if len(g) and k == 0:
+            smallest = min(len(g) for g in groups if len(g))
+            # Rounded up to 4 decimals so the advice always works.
+            needed = math.ceil(round(0.5 / smallest * 1e4, 6)) / 1e4
             raise DatasetError(
                 f"{param}={fraction} leaves class {class_names[c]!r} (label {c}, {len(g)} {what}) "
-                f"with 0 images; use {param} >= {0.5 / len(g):.3g}"
+                f"with 0 images; use {param} >= {needed:g} so every class keeps one"
             )
     return sizes
+
+
+def _sample(y, fraction, seed, class_names, param: str, what: str) -> np.ndarray:
+    """Sorted indices: the head of each class's permutation, ``round(fraction * count)`` long."""
+    groups = _class_permutations(y, len(class_names), seed)
+    keep = _per_class_sizes(groups, fraction, class_names, param, what)
+    return np.sort(np.concatenate([g[:k] for g, k in zip(groups, keep, strict=True)]))
 
 
 def _split_train_val(y, sample_fraction, val_fraction, seed, class_names):

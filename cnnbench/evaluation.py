@@ -158,7 +158,11 @@ def evaluate(
     support = cm.sum(axis=1)
     per_class = np.divide(cm.diagonal(), support, out=np.zeros(len(labels)), where=support > 0)
     report = classification_report(
-        y, y_pred, labels=labels, target_names=list(ds.class_names), output_dict=True,
+        y,
+        y_pred,
+        labels=labels,
+        target_names=list(ds.class_names),
+        output_dict=True,
         zero_division=0,
     )
     latency_ms = throughput = None

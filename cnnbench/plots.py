@@ -324,7 +324,7 @@ def _class_scores(scores, class_names, metric):
         scores = scores.to_dict()
     if _is_report(scores):
         rows = {k: v for k, v in scores.items() if k not in REPORT_SUMMARY_KEYS}
-        allowed = sorted(next(iter(rows.values())))
+        allowed = sorted({key for row in rows.values() for key in row})
         if metric not in allowed:
             raise ConfigError(f"metric must be one of {allowed} for a report; got {metric!r}")
         labels, values = list(rows), [row[metric] for row in rows.values()]
@@ -338,6 +338,8 @@ def _class_scores(scores, class_names, metric):
                 f"of numbers (or a mapping of those per run); got {type(scores).__name__}"
             )
         labels = [str(i) for i in range(len(values))]
+    if len(values) == 0:
+        raise ConfigError("scores holds no classes")
     if class_names is not None:
         if len(class_names) != len(values):
             raise ConfigError(f"got {len(class_names)} class_names for {len(values)} scores")
@@ -443,7 +445,7 @@ def _render(backend, save_path, draw_plotly, draw_mpl, *args):
 def _seaborn_style():
     import seaborn as sns
 
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"), sns.color_palette("deep"):
         yield
 
 
@@ -471,6 +473,11 @@ def _save(fig, path):
             ) from exc
 
 
+def _epoch_step(n_epochs):
+    """Plotly tick spacing keeping epoch ticks whole (about ten ticks at most)."""
+    return max(1, math.ceil(n_epochs / 10))
+
+
 def _history_plotly(curves, title):
     fig = make_subplots(rows=1, cols=len(curves), subplot_titles=[_label(m) for m in curves])
     for col, (metric, panel) in enumerate(curves.items(), start=1):
@@ -489,13 +496,16 @@ def _history_plotly(curves, title):
                 },
             )
             fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text="Epoch", row=1, col=col)
+        epochs = max(len(x) for _, x, _, is_marker in panel if not is_marker)
+        fig.update_xaxes(title_text="Epoch", dtick=_epoch_step(epochs), row=1, col=col)
         fig.update_yaxes(title_text=_label(metric), row=1, col=col)
     fig.update_layout(title=title, hovermode="x unified")
     return fig
 
 
 def _history_mpl(curves, title):
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = _subplots(1, len(curves), figsize=(5.5 * len(curves), 4))
     for ax, (metric, panel) in zip(axes[0], curves.items(), strict=True):
         for name, x, y, is_marker in panel:
@@ -503,6 +513,7 @@ def _history_mpl(curves, title):
             label = f"{name} ({x[0]})" if is_marker else name
             ax.plot(x, y, label=label, color=COLORS[name], **style)
         ax.set(title=_label(metric), xlabel="Epoch", ylabel=_label(metric))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
     fig.suptitle(title)
     return fig
@@ -512,18 +523,20 @@ def _lines_plotly(series, metric):
     fig = go.Figure()
     for name, values in series.items():
         fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=name))
-    fig.update_layout(
-        title=f"{_label(metric)} per model", xaxis_title="Epoch", yaxis_title=_label(metric)
-    )
+    fig.update_layout(title=f"{_label(metric)} per model", yaxis_title=_label(metric))
+    fig.update_xaxes(title_text="Epoch", dtick=_epoch_step(max(map(len, series.values()))))
     return fig
 
 
 def _lines_mpl(series, metric):
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = _subplots(figsize=(7, 4))
     ax = axes[0, 0]
     for name, values in series.items():
         ax.plot(range(1, len(values) + 1), values, marker="o", label=name)
     ax.set(title=f"{_label(metric)} per model", xlabel="Epoch", ylabel=_label(metric))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return fig
 
@@ -619,17 +632,20 @@ def _params_plotly(counts):
     fig.update_layout(
         title="Parameters per model",
         xaxis={"title": "Model", "type": "category"},
-        yaxis_title="Parameters",
+        yaxis={"title": "Parameters", "tickformat": ","},
     )
     return fig
 
 
 def _params_mpl(counts):
+    from matplotlib.ticker import StrMethodFormatter
+
     fig, axes = _subplots(figsize=(max(5, 1.2 * len(counts)), 4))
     ax = axes[0, 0]
     bars = ax.bar(list(counts), list(counts.values()))
     ax.bar_label(bars, labels=[f"{c:,}" for c in counts.values()], fontsize=8)
     ax.set(title="Parameters per model", xlabel="Model", ylabel="Parameters")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     return fig
 
 
@@ -637,7 +653,10 @@ def _layers_plotly(rows, title):
     columns = list(zip(*rows, strict=True))
     fig = go.Figure(
         go.Table(
-            header={"values": ["Layer", "Type", "Output shape", "Params"], "align": "left"},
+            header={
+                "values": ["Layer", "Type", "Output shape", "Params"],
+                "align": ["left", "left", "left", "right"],
+            },
             cells={
                 "values": [
                     [

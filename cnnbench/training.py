@@ -151,7 +151,9 @@ def _check_train_args(ds, epochs, batch_size, augment, placement, early_stopping
     if not isinstance(augment, bool):
         raise ConfigError(f"augment must be True or False, got {augment!r}")
     if early_stopping is not None and (
-        not isinstance(early_stopping, int) or isinstance(early_stopping, bool) or early_stopping < 1
+        not isinstance(early_stopping, int)
+        or isinstance(early_stopping, bool)
+        or early_stopping < 1
     ):
         raise ConfigError(
             f"early_stopping must be None or a patience in epochs (>= 1), got {early_stopping!r}"
@@ -291,4 +293,3 @@ def train(
             "precision": keras.mixed_precision.global_policy().name,
         },
     )
-

@@ -259,12 +259,14 @@ def test_bad_load_parameters_rejected(kwargs, match):
 
 def test_fraction_too_small_for_a_class_names_it():
     x_train, y_train, x_test, y_test = arrays([100, 3, 100])
-    with pytest.raises(DatasetError, match=r"leaves class 'b' \(label 1, 3 images\).*>= 0.167"):
+    with pytest.raises(DatasetError, match=r"leaves class 'b' \(label 1, 3 images\).*>= 0.1667 "):
         from_arrays(
             x_train, y_train, x_test, y_test, class_names=("a", "b", "c"), sample_fraction=0.1
         )
     with pytest.raises(DatasetError, match="test_fraction=0.1 leaves class"):
         from_arrays(x_train, y_train, x_test, y_test, test_fraction=0.1)
+    advised = from_arrays(x_train, y_train, x_test, y_test, sample_fraction=0.1667)
+    assert per_class(advised.y_train, 3) == [17, 1, 17]
 
 
 def test_too_few_images_for_validation_rejected():
@@ -317,7 +319,7 @@ def test_env_var_data_dir_is_used_and_unknown_file_is_unverified(tmp_path, monke
     ds = load_dataset("mnist", sample_fraction=1.0)
     assert (ds.source, ds.source_path) == ("data_dir", str(path))
     assert ds.variant == "user-supplied file (unverified)"
-    assert ds.class_names == DATASETS["mnist"].class_names
+    assert ds.class_names == DATASETS["mnist"]["class_names"]
     assert ds.input_shape == (4, 4, 1)
 
 
@@ -488,8 +490,8 @@ def test_dataset_is_frozen(tiny_dataset):
 
 def test_datasets_table():
     assert set(DATASETS) == {"mnist", "fashion_mnist", "cifar10", "cifar100"}
-    assert "horizontal_flip" not in DATASETS["mnist"].augmentations
+    assert "horizontal_flip" not in DATASETS["mnist"]["augmentations"]
     for name in ("fashion_mnist", "cifar10", "cifar100"):
-        assert DATASETS[name].augmentations == AUGMENTATIONS
-    fine = DATASETS["cifar100"].class_names
+        assert DATASETS[name]["augmentations"] == AUGMENTATIONS
+    fine = DATASETS["cifar100"]["class_names"]
     assert len(set(fine)) == 100 and list(fine) == sorted(fine)  # keras fine labels are sorted

@@ -71,8 +71,11 @@ def test_bad_evaluation_requests(trained):
     with pytest.raises(ConfigError, match="split"):
         evaluate(model, ds, split="holdout")
     other = from_arrays(
-        np.zeros((20, 8, 8, 1), np.uint8), np.arange(20) % 4,
-        np.zeros((8, 8, 8, 1), np.uint8), np.arange(8) % 4, name="small",
+        np.zeros((20, 8, 8, 1), np.uint8),
+        np.arange(20) % 4,
+        np.zeros((8, 8, 8, 1), np.uint8),
+        np.arange(8) % 4,
+        name="small",
     )
     with pytest.raises(ConfigError, match="takes inputs of shape"):
         evaluate(model, other)

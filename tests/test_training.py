@@ -81,7 +81,12 @@ def test_fit_runs_all_steps_of_every_epoch(small_ds):
 
     counter = Count()
     train(
-        _model(small_ds), small_ds, epochs=2, batch_size=50, augment=True, verbose=0,
+        _model(small_ds),
+        small_ds,
+        epochs=2,
+        batch_size=50,
+        augment=True,
+        verbose=0,
         callbacks=[counter],
     )
     assert counter.steps == [int(np.ceil(len(small_ds.x_train) / 50))] * 2
@@ -89,12 +94,14 @@ def test_fit_runs_all_steps_of_every_epoch(small_ds):
 
 def test_same_seed_same_first_epoch_loss(small_ds):
     losses = [
-        train(_model(small_ds, 3), small_ds, epochs=1, batch_size=32, augment=True, seed=7,
-              verbose=0).history["loss"][0]
+        train(
+            _model(small_ds, 3), small_ds, epochs=1, batch_size=32, augment=True, seed=7, verbose=0
+        ).history["loss"][0]
         for _ in range(2)
     ]
-    other = train(_model(small_ds, 3), small_ds, epochs=1, batch_size=32, augment=True, seed=8,
-                  verbose=0).history["loss"][0]
+    other = train(
+        _model(small_ds, 3), small_ds, epochs=1, batch_size=32, augment=True, seed=8, verbose=0
+    ).history["loss"][0]
     assert losses[0] == losses[1]
     assert other != losses[0]
 
@@ -102,8 +109,15 @@ def test_same_seed_same_first_epoch_loss(small_ds):
 @pytest.mark.parametrize("placement", ["pipeline", "model"])
 def test_augmentation_placements_both_train(small_ds, placement):
     model = _model(small_ds)
-    run = train(model, small_ds, epochs=1, batch_size=32, augment=True,
-                augment_placement=placement, verbose=0)
+    run = train(
+        model,
+        small_ds,
+        epochs=1,
+        batch_size=32,
+        augment=True,
+        augment_placement=placement,
+        verbose=0,
+    )
     assert run.config["augment_placement"] == placement
     assert run.config["augmentations"] == list(small_ds.augmentations)
     assert model.input_shape[1:] == small_ds.input_shape  # the caller's model is unwrapped
@@ -111,8 +125,15 @@ def test_augmentation_placements_both_train(small_ds, placement):
 
 def test_early_stopping_stops_and_restores(small_ds):
     frozen = get_recipe("fast", learning_rate=1e-12, schedule="constant")
-    run = train(_model(small_ds), small_ds, epochs=10, batch_size=32, recipe=frozen,
-                early_stopping=1, verbose=0)
+    run = train(
+        _model(small_ds),
+        small_ds,
+        epochs=10,
+        batch_size=32,
+        recipe=frozen,
+        early_stopping=1,
+        verbose=0,
+    )
     assert run.epochs_run == 2  # no improvement after epoch 1, patience 1
     assert run.config["early_stopping_patience"] == 1
 
@@ -179,13 +200,44 @@ def test_augmenter_validation_and_passthrough():
     with pytest.raises(ConfigError, match="rotation"):
         build_augmenter(rotation=400)
     x = np.random.default_rng(0).integers(0, 255, (4, 12, 12, 1)).astype("float32")
-    aug = build_augmenter(("rotation", "translation", "zoom"), seed=0)
-    assert np.array_equal(np.asarray(aug(x, training=False)), x)
-    out = np.asarray(aug(x, training=True))
-    assert out.shape == x.shape and out.dtype == np.float32 and not np.array_equal(out, x)
-    assert [layer.__class__.__name__ for layer in aug.layers] == [
-        "RandomRotation", "RandomTranslation", "RandomZoom",
+    for fused in (True, False):
+        aug = build_augmenter(("rotation", "translation", "zoom"), seed=0, fused=fused)
+        assert np.array_equal(np.asarray(aug(x, training=False)), x)
+        out = np.asarray(aug(x, training=True))
+        assert out.shape == x.shape and out.dtype == np.float32 and not np.array_equal(out, x)
+    stack = build_augmenter(("rotation", "translation", "zoom"), fused=False)
+    assert [layer.__class__.__name__ for layer in stack.layers] == [
+        "RandomRotation",
+        "RandomTranslation",
+        "RandomZoom",
     ]
+
+
+def test_fused_flip_mirrors_exactly_and_digits_never_flip():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (64, 10, 10, 3)).astype("float32")
+    out = np.asarray(build_augmenter(("horizontal_flip",), seed=1)(x, training=True))
+    mirrored = [np.allclose(o, i[:, ::-1], atol=1e-3) for o, i in zip(out, x, strict=True)]
+    kept = [np.allclose(o, i, atol=1e-3) for o, i in zip(out, x, strict=True)]
+    assert all(m or k for m, k in zip(mirrored, kept, strict=True))
+    assert 16 < sum(mirrored) < 48  # about half
+    digits = from_arrays(
+        x[:40].astype("uint8")[..., :1],
+        np.arange(40) % 2,
+        x[:10].astype("uint8")[..., :1],
+        np.arange(10) % 2,
+        name="digits",
+    )
+    assert "horizontal_flip" not in digits.augmentations
+    no_flip = build_augmenter(digits.augmentations, rotation=0, translation=0, zoom=0)
+    assert not no_flip.horizontal_flip
+
+
+def test_fused_transform_is_centred():
+    """With every range at zero the affine transform is exactly the identity."""
+    x = np.random.default_rng(0).integers(0, 255, (8, 9, 9, 1)).astype("float32")
+    identity = build_augmenter(("rotation", "zoom"), rotation=0.0, zoom=0.0, seed=0)
+    assert np.allclose(np.asarray(identity(x, training=True)), x, atol=1e-3)
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
