@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cnnbench.config import PROFILES
 from cnnbench.errors import CnnbenchError
 
 DATASET_NAMES = ("mnist", "cifar10", "fashion_mnist", "cifar100")
@@ -129,6 +130,49 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _profile_overrides(args) -> dict:
+    names = ("epochs", "sample_fraction", "val_fraction", "test_fraction", "batch_size")
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def _cmd_run(args) -> int:
+    from cnnbench.config import get_profile
+    from cnnbench.report import comparison_markdown, write_report
+    from cnnbench.study import resolve_profile, run_study
+
+    profile = get_profile(resolve_profile(args.profile), **_profile_overrides(args))
+    study = run_study(
+        profile,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        artifacts=args.artifacts,
+        study_name=args.study_name,
+        datasets=args.datasets,
+        epochs_scale=args.epochs_scale,
+        precision=args.precision,
+        force=args.force,
+        verbose=args.verbose,
+    )
+    paths = write_report(study)
+    print(f"\n{comparison_markdown(study)}\n{study.summary_markdown()}")
+    print(f"report written to {study.path}: {', '.join(paths)}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from cnnbench.report import comparison_markdown, find_studies, write_report
+    from cnnbench.study import load_study
+
+    for path in find_studies(args.artifacts_dir):
+        study = load_study(path)
+        paths = write_report(study, k=args.k)
+        print(f"{path}\n\n{comparison_markdown(study)}")
+        if study.missing():
+            print(f"incomplete: {len(study.missing())} experiment(s) not finished\n")
+        print(f"written: {', '.join(str(p) for p in paths.values())}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m cnnbench",
@@ -190,6 +234,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", default="benchmarks/results", help="folder for bench.json/.md")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser(
+        "run",
+        help="run (or resume) the whole study, then write its report",
+        description="Profiles: "
+        + "; ".join(f"{name}: {prof.description}" for name, prof in PROFILES.items())
+        + ". Finished experiments are skipped on a rerun unless their config changed.",
+    )
+    p.add_argument(
+        "--profile",
+        default="auto",
+        choices=("auto", *PROFILES),
+        help="'auto' (default): 'standard' with a GPU, 'quick' without",
+    )
+    p.add_argument("--datasets", nargs="+", default=["cifar10", "mnist"], metavar="DATASET")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder holding <dataset>.npz, for profiles reading real data (not 'demo')",
+    )
+    p.add_argument("--artifacts", default="artifacts", help="artifacts root (default artifacts)")
+    p.add_argument("--study-name", default=None, help="subfolder name (default: the profile's)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--epochs-scale", type=float, default=None, help="multiply every epoch budget")
+    p.add_argument("--epochs", type=int, default=None, help="set every epoch budget to N")
+    p.add_argument("--sample-fraction", type=float, default=None, help="override the profile's")
+    p.add_argument("--val-fraction", type=float, default=None, help="override the profile's")
+    p.add_argument("--test-fraction", type=float, default=None, help="override the profile's")
+    p.add_argument("--batch-size", type=int, default=None, help="override the profile's")
+    p.add_argument("--precision", default="auto", help="auto, float32, mixed_float16, ...")
+    p.add_argument("--force", action="store_true", help="recompute finished experiments too")
+    p.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="rebuild a study's tables from its artifacts alone")
+    p.add_argument("artifacts_dir", help="a study folder (artifacts/<study>) or the artifacts root")
+    p.add_argument("--k", type=int, default=3, help="how many weakest classes to name")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

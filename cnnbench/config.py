@@ -98,3 +98,188 @@ AUGMENTATION = {
     "horizontal_flip": True,  # applied only where the dataset says flips preserve labels
     "fill_mode": "nearest",  # ImageDataGenerator's default border filling
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Study profiles: how big a study `cnnbench.study.run_study` runs
+# ---------------------------------------------------------------------------------------------
+
+PROFILE_SOURCES = ("auto", "keras", "data_dir", "sample")
+
+
+def _check_count(owner: str, name: str, value, allow_none: bool = False) -> None:
+    if allow_none and value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        allowed = "None or a positive integer" if allow_none else "a positive integer"
+        raise ConfigError(f"{owner}: {name} must be {allowed}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Epochs:
+    """Epoch budgets of one dataset's experiments, by kind."""
+
+    variants: int  # each of custom_v1..v3 while choosing the variant (selection dataset only)
+    main: int  # every compared model: the chosen variant, alexnet, custom
+    augmented: int  # the best model's retrain with augmentation
+
+    def __post_init__(self):
+        for name in ("variants", "main", "augmented"):
+            _check_count("Epochs", name, getattr(self, name))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Scale of a study: which data, how much of it, how long each kind of experiment trains."""
+
+    name: str  # names the study's artifacts folder by default
+    description: str  # one line for --help and report headers
+    source: str  # load_dataset source: "sample" = shipped real sample (offline), "auto" = data
+    #              folder ($CNNBENCH_DATA_DIR / --data-dir), else the Keras download
+    sample_fraction: float  # share of each class's training images trained on, in (0, 1]
+    val_fraction: float  # validation images per class, as a share of the class's training images
+    test_fraction: float  # share of each class's official test images evaluated, in (0, 1]
+    epochs: dict  # dataset name -> Epochs; also the datasets this profile can run
+    recipe: str  # a RECIPES name: optimiser, schedule, default batch size
+    batch_size: int | None  # None: the recipe's batch size
+    patience: int | None  # early stopping on val accuracy (best weights restored); None trains
+    #                       every epoch, which a one-cycle schedule needs to finish annealing
+
+    def __post_init__(self):
+        owner = f"profile {self.name!r}"
+        if self.source not in PROFILE_SOURCES:
+            raise ConfigError(
+                f"{owner}: source must be one of {PROFILE_SOURCES}, got {self.source!r}"
+            )
+        # Validation needs training images left over, so val_fraction cannot be 1.
+        for name, close in (
+            ("sample_fraction", "]"),
+            ("val_fraction", ")"),
+            ("test_fraction", "]"),
+        ):
+            value = getattr(self, name)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not (0 < value < 1 or (value == 1 and close == "]")):
+                raise ConfigError(f"{owner}: {name} must be in (0, 1{close}, got {value!r}")
+        if not isinstance(self.epochs, dict) or not self.epochs:
+            raise ConfigError(
+                f"{owner}: epochs must map dataset names to Epochs, got {self.epochs!r}"
+            )
+        for dataset, budget in self.epochs.items():
+            if not isinstance(budget, Epochs):
+                raise ConfigError(f"{owner}: epochs[{dataset!r}] must be an Epochs, got {budget!r}")
+        if self.recipe not in RECIPES:
+            raise ConfigError(f"{owner}: unknown recipe {self.recipe!r}; valid: {sorted(RECIPES)}")
+        _check_count(owner, "batch_size", self.batch_size, allow_none=True)
+        _check_count(owner, "patience", self.patience, allow_none=True)
+
+    def with_overrides(self, **overrides) -> Profile:
+        """A copy with some fields changed; ``epochs`` may be an int (every budget) or a dict.
+
+        An int ``epochs`` is what tests and CI use to run the whole study for one epoch.
+        """
+        unknown = sorted(set(overrides) - set(self.__dataclass_fields__))
+        if unknown:
+            raise ConfigError(
+                f"unknown profile fields {unknown}; valid: {sorted(self.__dataclass_fields__)}"
+            )
+        epochs = overrides.get("epochs")
+        if isinstance(epochs, int) and not isinstance(epochs, bool):
+            overrides["epochs"] = {d: Epochs(epochs, epochs, epochs) for d in self.epochs}
+        return replace(self, **overrides)
+
+    def scaled(self, factor: float) -> Profile:
+        """A copy with every epoch budget multiplied by ``factor`` (rounded, at least 1)."""
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
+            raise ConfigError(f"epochs_scale must be a number > 0, got {factor!r}")
+
+        def scale(n: int) -> int:
+            return max(1, round(n * factor))
+
+        epochs = {
+            d: Epochs(scale(e.variants), scale(e.main), scale(e.augmented))
+            for d, e in self.epochs.items()
+        }
+        return replace(self, epochs=epochs)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Profile:
+        """Inverse of :meth:`to_dict` (used to reload a study from its artifacts)."""
+        epochs = {d: Epochs(**e) for d, e in data["epochs"].items()}
+        return cls(**{**data, "epochs": epochs})
+
+
+PROFILES = {
+    # What a fresh offline clone runs: the shipped real sample (CIFAR-10 900 train / 100 val /
+    # 300 test, MNIST 5,400 / 600 / 1,000 images), a few minutes on a CPU. Sample-scale numbers,
+    # not MNIST/CIFAR-10 results.
+    "demo": Profile(
+        name="demo",
+        description="shipped real sample, a few minutes on a CPU",
+        source="sample",
+        sample_fraction=1.0,  # the whole sample (validation is carved from it)
+        val_fraction=0.1,
+        test_fraction=1.0,
+        epochs={"cifar10": Epochs(2, 6, 6), "mnist": Epochs(1, 1, 1)},
+        recipe="fast",
+        # 900 CIFAR-10 images make 8 steps an epoch at the recipe's 128: too few to learn in a
+        # few epochs. At 32, custom_v2 reached 30% test (vs 15%) in the same time.
+        batch_size=32,
+        patience=None,  # one-cycle schedule: train every epoch
+    ),
+    # The whole study on a 2-core CPU in about 15 minutes (initial budgets; being tuned against
+    # docs/performance.md). The fast recipe converges in few epochs.
+    "quick": Profile(
+        name="quick",
+        description="10% sample, whole study in about 15 minutes on a 2-core CPU",
+        source="auto",
+        sample_fraction=0.1,  # CIFAR-10 5,000 / MNIST 6,000 training images
+        val_fraction=0.05,  # 2,500 / 3,000 validation images: enough to rank models and classes
+        test_fraction=0.5,  # 5,000 test images each: 1 s.e. is 0.65 points at 70% accuracy
+        epochs={"cifar10": Epochs(2, 7, 10), "mnist": Epochs(1, 4, 5)},
+        recipe="fast",
+        batch_size=None,
+        patience=None,  # one-cycle schedule: train every epoch
+    ),
+    # The original study's scale and recipe: 25% sample, 30/50/60-epoch budgets for variant
+    # selection / compared models / augmented retrain, early stopping on validation accuracy.
+    "standard": Profile(
+        name="standard",
+        description="original scale: 25% sample, 30/50/60 epochs, early stopping (GPU)",
+        source="auto",
+        sample_fraction=0.25,
+        val_fraction=0.1,
+        test_fraction=1.0,
+        epochs={"cifar10": Epochs(30, 50, 60), "mnist": Epochs(30, 50, 60)},
+        recipe="original",  # Adam 1e-3, batch 64, constant rate: early stopping suits it
+        batch_size=None,
+        patience=5,
+    ),
+    # As standard, on every training image (validation carved from the training set).
+    "full": Profile(
+        name="full",
+        description="all training data, 30/50/60 epochs, early stopping (GPU)",
+        source="auto",
+        sample_fraction=1.0,
+        val_fraction=0.1,
+        test_fraction=1.0,
+        epochs={"cifar10": Epochs(30, 50, 60), "mnist": Epochs(30, 50, 60)},
+        recipe="original",
+        batch_size=None,
+        patience=5,
+    ),
+}
+
+
+def get_profile(profile: str | Profile = "quick", **overrides) -> Profile:
+    """Resolve a profile name (or pass a Profile through) and apply overrides."""
+    if isinstance(profile, Profile):
+        base = profile
+    elif isinstance(profile, str) and profile in PROFILES:
+        base = PROFILES[profile]
+    else:
+        raise ConfigError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    return base.with_overrides(**overrides) if overrides else base

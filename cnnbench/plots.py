@@ -185,6 +185,26 @@ def show_samples(ds, n_per_class=5, split="train", *, backend="plotly", save_pat
     return _render(backend, save_path, _grid_plotly, _grid_mpl, grid)
 
 
+def show_augmentations(ds, n_images=6, n_variants=3, seed=42, *, backend="plotly", save_path=None):
+    """The first ``n_images`` training images (top row) and ``n_variants`` random augmentations
+    of each (rows below), drawn with the dataset's label-preserving augmentations."""
+    from cnnbench.augment import build_augmenter
+
+    _check_output(backend, save_path)
+    _check_positive_int(n_images, "n_images")
+    _check_positive_int(n_variants, "n_variants")
+    originals = np.asarray(ds.x_train[:n_images], dtype=np.float32)
+    augmenter = build_augmenter(ds.augmentations, seed=seed)
+    rows = [originals] + [
+        np.asarray(augmenter(originals, training=True)) for _ in range(n_variants)
+    ]
+    images = [image for row in rows for image in row]
+    labels = ["original"] + [f"augmented {i + 1}" for i in range(n_variants)]
+    title = f"Augmentation: {', '.join(ds.augmentations)}"
+    grid = _Grid(images, [""] * len(images), len(originals), labels, title)
+    return _render(backend, save_path, _grid_plotly, _grid_mpl, grid)
+
+
 def show_misclassified(
     model, ds, n=16, split="test", predictions=None, *, backend="plotly", save_path=None
 ):

@@ -1,0 +1,148 @@
+"""Comparison tables rebuilt from a study's artifacts alone: no training, no dataset needed.
+
+:func:`write_report` writes, next to the artifacts, ``comparison.md``/``.csv`` (the README's
+results table), ``variants.md``/``.csv``, ``per_class.md``/``.csv`` and ``summary.md``. Each
+Markdown file opens with a line naming the profile, seed, hardware and data variant, so a number
+is never shown without what it was measured on. Markdown is written by :func:`markdown_table`
+(no ``tabulate`` dependency).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from numbers import Integral, Real
+from pathlib import Path
+
+import pandas as pd
+
+from cnnbench.artifacts import write_text
+from cnnbench.errors import ConfigError
+from cnnbench.study import STUDY_FILE, Study, display_name, load_study
+
+# How each numeric column is shown in Markdown (CSV files keep full precision).
+FORMATS = {
+    "val acc (%)": "{:.2f}",
+    "test acc (%)": "{:.2f}",
+    "test loss": "{:.4f}",
+    "params": "{:,}",
+    "MFLOPs/image": "{:.1f}",
+    "train time (s)": "{:.1f}",
+    "s/epoch": "{:.2f}",
+    "latency (ms)": "{:.2f}",
+    "train-val gap (pp)": "{:+.2f}",
+    "val F1": "{:.3f}",
+    "test F1": "{:.3f}",
+    "test F1 augmented": "{:.3f}",
+    "change": "{:+.3f}",
+}
+
+
+def _cell(value, fmt: str | None) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or (isinstance(value, Real) and math.isnan(value)):
+        return "–"
+    if fmt is not None and isinstance(value, Real):
+        return fmt.format(value)
+    if isinstance(value, Integral):
+        return f"{value:,}"
+    if isinstance(value, Real):
+        return f"{value:.4g}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(frame: pd.DataFrame, formats: dict | None = None, index: bool = False) -> str:
+    """A GitHub-flavoured Markdown table; numeric columns are right-aligned.
+
+    ``formats`` maps column names to ``str.format`` patterns (default :data:`FORMATS`);
+    ``index=True`` adds the index as the first column.
+    """
+    formats = FORMATS if formats is None else formats
+    if index:
+        frame = frame.reset_index()
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in frame.columns
+    ]
+    header = [_cell(str(c), None) for c in frame.columns]
+    rows = [
+        [_cell(v, formats.get(c)) for c, v in zip(frame.columns, row, strict=True)]
+        for row in frame.itertuples(index=False)
+    ]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if num else "---" for num in numeric) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_markdown(study: Study) -> str:
+    """The comparison table under its header line, ready for the README."""
+    return f"_{study.header()}_\n\n{markdown_table(study.comparison_table())}"
+
+
+def variants_markdown(study: Study) -> str:
+    place = display_name(study.selection_dataset)
+    return (
+        f"_{study.header()}_\n\nCustom variants on {place}, chosen by validation accuracy:\n\n"
+        f"{markdown_table(study.variant_table())}"
+    )
+
+
+def per_class_markdown(study: Study, k: int = 3) -> str:
+    """Per dataset: per-class F1 of the best model before and after augmentation."""
+    parts = [f"_{study.header()}_\n"]
+    for dataset in _complete_datasets(study):
+        model = study.result(study.best_key(dataset))["config"]["model"]
+        weakest = ", ".join(study.weakest_classes(dataset, k).index)
+        parts.append(
+            f"**{display_name(dataset)}**: {model} (highest validation accuracy), per-class F1 "
+            f"before and after augmentation; weakest on validation: {weakest}.\n\n"
+            + markdown_table(study.per_class_table(dataset), index=True)
+        )
+    return "\n".join(parts)
+
+
+def _complete_datasets(study: Study) -> list[str]:
+    """Datasets whose compared models and augmented retrain have all finished."""
+    missing = set(study.missing())
+    return [d for d in study.datasets if not any(k.startswith(f"{d}/") for k in missing)]
+
+
+def write_report(study: Study | str | os.PathLike, k: int = 3) -> dict[str, Path]:
+    """Write the report files into the study's folder; returns ``{file name: path}``.
+
+    ``study`` is a :class:`~cnnbench.study.Study` or its artifacts folder. ``k`` is how many
+    weakest classes to name.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    if not study.results:
+        raise ConfigError(f"study {str(study.path)!r} has no finished experiment to report")
+    per_class = {display_name(d): study.per_class_table(d) for d in _complete_datasets(study)}
+    files = {
+        "comparison.md": comparison_markdown(study),
+        "comparison.csv": study.comparison_table().to_csv(index=False),
+        "variants.md": variants_markdown(study),
+        "variants.csv": study.variant_table().to_csv(index=False),
+        "per_class.md": per_class_markdown(study, k),
+        "per_class.csv": pd.concat(per_class, names=["dataset"]).to_csv() if per_class else "",
+        "summary.md": study.summary_markdown(k),
+    }
+    return {name: write_text(study.path / name, text) for name, text in files.items()}
+
+
+def find_studies(path: str | os.PathLike) -> list[Path]:
+    """``path`` itself if it is a study folder, else its study subfolders (sorted)."""
+    root = Path(path)
+    if (root / STUDY_FILE).is_file():
+        return [root]
+    found = sorted(p.parent for p in root.glob(f"*/{STUDY_FILE}"))
+    if not found:
+        raise ConfigError(
+            f"no study under {str(root)!r}: expected {STUDY_FILE} in it or in one of its "
+            "subfolders (run `python -m cnnbench run` first)"
+        )
+    return found

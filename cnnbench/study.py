@@ -1,0 +1,749 @@
+"""The study runner: the original study's experiments, in its order, resumable from artifacts.
+
+Every experiment writes ``<artifacts>/<study>/<dataset>/<experiment>/`` with ``model.keras``,
+``confusion_matrix.csv`` and, last, ``result.json``, all atomically: a ``result.json`` marks a
+finished experiment, so a killed run loses at most the experiment in progress and a rerun skips
+what is done (unless its config changed). Every choice (the custom variant, the best model per
+dataset, its weakest classes) is made on the validation split; test numbers are only reported.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from cnnbench.artifacts import atomic_path, read_json, write_json, write_text
+from cnnbench.config import PROFILES, Profile, get_profile, get_recipe
+from cnnbench.data import load_dataset
+from cnnbench.errors import ConfigError
+from cnnbench.evaluation import evaluate
+from cnnbench.hardware import environment_info, peak_rss_mib
+from cnnbench.models import build_model
+from cnnbench.training import configure_precision, set_seed, train
+
+VARIANTS = ("custom_v1", "custom_v2", "custom_v3")
+COMPARED = ("best_variant", "alexnet", "custom")  # experiments of the comparison, per dataset
+AUGMENTED = "augmented"  # the best compared model retrained with augmentation
+SELECTION_DATASET = "cifar10"  # where the original study chose its variant
+STUDY_FILE = "study.json"
+RESULT_FILE = "result.json"
+DISPLAY_NAMES = {
+    "cifar10": "CIFAR-10",
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "cifar100": "CIFAR-100",
+}
+
+
+def display_name(dataset: str) -> str:
+    return DISPLAY_NAMES.get(dataset, dataset)
+
+
+def variant_experiment(model: str) -> str:
+    return f"variant_{model}"
+
+
+def _kind(experiment: str) -> str:
+    """Which epoch budget (an attribute of config.Epochs) an experiment name trains with."""
+    if experiment.startswith("variant_"):
+        return "variants"
+    return "augmented" if experiment == AUGMENTED else "main"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One training run of the study: a model, a dataset and which epoch budget applies."""
+
+    dataset: str
+    name: str  # folder name, also the second half of the result key
+    model: str
+
+    @property
+    def kind(self) -> str:
+        return _kind(self.name)
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}/{self.name}"
+
+    @property
+    def augment(self) -> bool:
+        return self.kind == "augmented"
+
+
+# ---------------------------------------------------------------------------------------------
+# Study: results and the tables/summary computed from them
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Study:
+    """Results of a study (experiment key ``"<dataset>/<experiment>"`` -> its ``result.json``)."""
+
+    path: Path
+    profile: Profile
+    seed: int
+    datasets: tuple[str, ...]
+    results: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def selection_dataset(self) -> str:
+        """CIFAR-10 as in the original study, else the first dataset of the study."""
+        return SELECTION_DATASET if SELECTION_DATASET in self.datasets else self.datasets[0]
+
+    def expected_keys(self) -> list[str]:
+        """Every experiment key of a finished study, in run order."""
+        keys = [f"{self.selection_dataset}/{variant_experiment(v)}" for v in VARIANTS]
+        keys += [f"{d}/{name}" for name in COMPARED for d in self.datasets]
+        return keys + [f"{d}/{AUGMENTED}" for d in self.datasets]
+
+    def missing(self) -> list[str]:
+        """Keys of experiments not finished yet (rerun ``run_study`` to complete them)."""
+        return [k for k in self.expected_keys() if k not in self.results]
+
+    def result(self, key: str) -> dict:
+        """The ``result.json`` of a finished experiment (ConfigError if it has not finished)."""
+        if key not in self.results:
+            done = ", ".join(self.results) or "none"
+            raise ConfigError(f"experiment {key!r} has not finished; finished: {done}")
+        return self.results[key]
+
+    def selected_variant(self) -> str:
+        """The custom variant with the highest validation accuracy (first one on ties)."""
+        keys = [f"{self.selection_dataset}/{variant_experiment(v)}" for v in VARIANTS]
+        return self.result(_argmax_val(self, keys))["config"]["model"]
+
+    def best_key(self, dataset: str) -> str:
+        """Key of the compared model with the highest validation accuracy on ``dataset``."""
+        self._check_dataset(dataset)
+        return _argmax_val(self, [f"{dataset}/{name}" for name in COMPARED])
+
+    def dataset_info(self, dataset: str) -> dict | None:
+        """``Dataset.describe()`` of ``dataset`` as recorded by its first finished experiment."""
+        return next(
+            (r["dataset"] for r in self.results.values() if r["config"]["dataset"] == dataset),
+            None,
+        )
+
+    def variant_table(self) -> pd.DataFrame:
+        """The variant selection: one row per custom variant, ``chosen`` by validation accuracy."""
+        keys = [f"{self.selection_dataset}/{variant_experiment(v)}" for v in VARIANTS]
+        done = [k for k in keys if k in self.results]
+        chosen = self.selected_variant() if len(done) == len(keys) else None
+        rows = []
+        for key in done:
+            row = _row(self.results[key])
+            row["chosen"] = row["model"] == chosen
+            rows.append(row)
+        return pd.DataFrame(rows, columns=[*TABLE_COLUMNS, "chosen"])
+
+    def comparison_table(self) -> pd.DataFrame:
+        """One row per compared model and augmented retrain, per dataset (finished ones only)."""
+        keys = [f"{d}/{name}" for d in self.datasets for name in (*COMPARED, AUGMENTED)]
+        rows = [_row(self.results[k]) for k in keys if k in self.results]
+        return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+    def per_class_table(self, dataset: str) -> pd.DataFrame:
+        """Per-class F1 of the best model: validation, test, test after augmentation, change."""
+        before = self.result(self.best_key(dataset))
+        after = self.result(f"{dataset}/{AUGMENTED}")
+        names = before["test"]["class_names"]
+        frame = pd.DataFrame(
+            {
+                "val F1": [before["val"]["report"][c]["f1-score"] for c in names],
+                "test F1": [before["test"]["report"][c]["f1-score"] for c in names],
+                "test F1 augmented": [after["test"]["report"][c]["f1-score"] for c in names],
+            },
+            index=pd.Index(names, name="class"),
+        )
+        frame["change"] = frame["test F1 augmented"] - frame["test F1"]
+        return frame
+
+    def weakest_classes(self, dataset: str, k: int = 3) -> pd.Series:
+        """The ``k`` classes with the lowest validation F1 of the best model, lowest first."""
+        report = self.result(self.best_key(dataset))["val"]
+        names = report["class_names"]
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(names):
+            raise ConfigError(f"k must be an integer in [1, {len(names)}], got {k!r}")
+        f1 = pd.Series([report["report"][c]["f1-score"] for c in names], index=names, name="val F1")
+        return f1.sort_values(kind="stable").iloc[:k]
+
+    def header(self) -> str:
+        """One line saying what the numbers were measured with: profile, seed, hardware, data."""
+        if not self.results:
+            raise ConfigError(f"study {str(self.path)!r} has no finished experiment yet")
+        results = list(self.results.values())
+        customised = self.profile != PROFILES.get(self.profile.name)
+        profile = f"profile `{self.profile.name}`{' (customised)' if customised else ''}"
+        hardware = "; ".join(dict.fromkeys(r["environment"]["hardware"] for r in results))
+        env = results[0]["environment"]
+        data = []
+        for d in self.datasets:
+            info = self.dataset_info(d)
+            if info is not None:
+                sizes = info["sizes"]
+                data.append(
+                    f"{display_name(d)}: {info['variant']}, "
+                    f"{sizes['train']:,}/{sizes['val']:,}/{sizes['test']:,} train/val/test images"
+                )
+        return (
+            f"{profile} · seed {self.seed} · {hardware} · TensorFlow {env['tensorflow']}, "
+            f"Keras {env['keras']} · data: {'; '.join(data)}"
+        )
+
+    def summary_markdown(self, k: int = 3) -> str:
+        """The study's findings in Markdown; every number is computed from the results.
+
+        ``k`` is how many weakest classes to name per dataset.
+        """
+        lines = ["## Summary", "", f"_{self.header()}_", ""]
+        lines += _sample_caveat(self) + _variant_sentence(self)
+        for dataset in self.datasets:
+            lines += _dataset_summary(self, dataset, k) + [""]
+        missing = self.missing()
+        if missing:
+            lines.append(
+                f"_Incomplete: {len(missing)} of {len(self.expected_keys())} experiments not "
+                f"finished ({', '.join(missing)}); rerun the study to complete it._"
+            )
+        return "\n".join(lines).rstrip() + "\n"
+
+    def load_model(self, key: str) -> keras.Model:
+        """The trained Keras model of an experiment."""
+        self.result(key)
+        return keras.models.load_model(self.path / key / "model.keras")
+
+    def history(self, key: str) -> pd.DataFrame:
+        """Per-epoch loss/accuracy (train and validation) of an experiment, indexed by epoch."""
+        history = pd.DataFrame(self.result(key)["train"]["history"])
+        history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
+        return history
+
+    def _check_dataset(self, dataset: str) -> None:
+        if dataset not in self.datasets:
+            raise ConfigError(f"dataset {dataset!r} is not in this study; it has {self.datasets}")
+
+
+TABLE_COLUMNS = [
+    "dataset",
+    "model",
+    "augmented",
+    "val acc (%)",
+    "test acc (%)",
+    "test loss",
+    "params",
+    "MFLOPs/image",
+    "train time (s)",
+    "s/epoch",
+    "epochs",
+    "latency (ms)",
+    "train-val gap (pp)",
+]
+
+
+def _row(result: dict) -> dict:
+    """A table row of one experiment: accuracy, cost and overfitting, from its result.json."""
+    config, train, test = result["config"], result["train"], result["test"]
+    history = train["history"]
+    return {
+        "dataset": display_name(config["dataset"]),
+        "model": config["model"],
+        "augmented": config["augment"],
+        "val acc (%)": 100 * result["val"]["accuracy"],
+        "test acc (%)": 100 * test["accuracy"],
+        "test loss": test["loss"],
+        "params": test["params"],
+        "MFLOPs/image": test["flops"] / 1e6,
+        "train time (s)": train["train_time_s"],
+        # Median, so the first epoch's graph tracing does not count as training speed.
+        "s/epoch": float(np.median(train["epoch_times_s"])),
+        "epochs": train["epochs_run"],
+        "latency (ms)": test["latency_ms"],
+        "train-val gap (pp)": 100 * (history["accuracy"][-1] - history["val_accuracy"][-1]),
+    }
+
+
+def _argmax_val(study: Study, keys: list[str]) -> str:
+    """The key with the highest validation accuracy of its saved model (first one on ties)."""
+    accuracies = [study.result(k)["val"]["accuracy"] for k in keys]
+    return keys[int(np.argmax(accuracies))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary sentences
+# ---------------------------------------------------------------------------------------------
+
+
+def _pct(fraction: float) -> str:
+    return f"{100 * fraction:.2f}%"
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def _sample_caveat(study: Study) -> list[str]:
+    infos = [study.dataset_info(d) for d in study.datasets]
+    sampled = [info for info in infos if info is not None and info["source"] == "sample"]
+    if not sampled:
+        return []
+    sizes = ", ".join(f"{display_name(d['name'])} {d['sizes']['train']:,}" for d in sampled)
+    return [
+        f"These numbers come from the small sample shipped with cnnbench (training images: "
+        f"{sizes}); they are not results on the full datasets.",
+        "",
+    ]
+
+
+def _variant_sentence(study: Study) -> list[str]:
+    table = study.variant_table()
+    if not table["chosen"].any():
+        return []
+    chosen = table[table["chosen"]].iloc[0]
+    others = ", ".join(
+        f"{r['model']} {r['val acc (%)']:.2f}%" for _, r in table[~table["chosen"]].iterrows()
+    )
+    epochs = study.profile.epochs[study.selection_dataset].variants
+    return [
+        f"**Variant selection** ({display_name(study.selection_dataset)} validation accuracy, "
+        f"{_epochs(epochs)} each): {chosen['model']} was kept with {chosen['val acc (%)']:.2f}% "
+        f"(vs {others}).",
+        "",
+    ]
+
+
+def _dataset_summary(study: Study, dataset: str, k: int) -> list[str]:
+    name = display_name(dataset)
+    keys = [f"{dataset}/{c}" for c in COMPARED]
+    if any(k not in study.results for k in keys):
+        return [f"**{name}**: the compared models have not all finished yet."]
+    best = study.result(study.best_key(dataset))
+    lines = [f"**{name}**: {_winner_sentence(study, dataset, best)}", ""]
+    weakest = study.weakest_classes(dataset, k)
+    lines.append(
+        "- Weakest classes on validation: "
+        + ", ".join(f"{c} (F1 {v:.3f})" for c, v in weakest.items())
+        + "."
+    )
+    if f"{dataset}/{AUGMENTED}" in study.results:
+        lines.append(_augmentation_sentence(study, dataset, best, weakest))
+    return lines
+
+
+def _winner_sentence(study: Study, dataset: str, best: dict) -> str:
+    model = best["config"]["model"]
+    others = [study.results[f"{dataset}/{c}"] for c in COMPARED]
+    others = [r for r in others if r is not best]
+    parts = []
+    for other in others:
+        points = 100 * (best["test"]["accuracy"] - other["test"]["accuracy"])
+        params = best["test"]["params"] / other["test"]["params"]
+        slower = best["train"]["train_time_s"] / other["train"]["train_time_s"]
+        parts.append(
+            f"{points:+.2f} points vs {other['config']['model']} "
+            f"({_pct(other['test']['accuracy'])}) with {params:.2f}x its parameters "
+            f"({best['test']['params']:,} vs {other['test']['params']:,}) and {slower:.2f}x its "
+            f"training time ({best['train']['train_time_s']:.1f} s vs "
+            f"{other['train']['train_time_s']:.1f} s)"
+        )
+    sentence = (
+        f"{model} had the highest validation accuracy ({_pct(best['val']['accuracy'])}) of the "
+        f"compared models; on test it reaches {_pct(best['test']['accuracy'])}: "
+        + "; ".join(parts)
+        + "."
+    )
+    top = max(others, key=lambda r: r["test"]["accuracy"])
+    if top["test"]["accuracy"] > best["test"]["accuracy"]:
+        sentence += (
+            f" On test, {top['config']['model']} scored higher "
+            f"({_pct(top['test']['accuracy'])}): the validation ranking did not hold."
+        )
+    return sentence
+
+
+def _augmentation_sentence(study: Study, dataset: str, best: dict, weakest: pd.Series) -> str:
+    after = study.result(f"{dataset}/{AUGMENTED}")
+    table = study.per_class_table(dataset)
+    change = table["change"]
+    points = 100 * (after["test"]["accuracy"] - best["test"]["accuracy"])
+    macro = (
+        best["test"]["report"]["macro avg"]["f1-score"],
+        after["test"]["report"]["macro avg"]["f1-score"],
+    )
+    moves = []
+    for word, mask, pick in (("rose", change > 0, "idxmax"), ("fell", change < 0, "idxmin")):
+        count = int(mask.sum())
+        if count:
+            cls = getattr(change, pick)()
+            moves.append(f"{word} for {count} (most: {cls} {change[cls]:+.3f})")
+    moves = " and ".join(moves) or "did not change for any"
+    weak = ", ".join(f"{c} {change[c]:+.3f}" for c in weakest.index)
+    return (
+        f"- Retrained with augmentation ({_epochs(after['train']['epochs_run'])}, vs "
+        f"{best['train']['epochs_run']} without): test accuracy "
+        f"{_pct(best['test']['accuracy'])} -> {_pct(after['test']['accuracy'])} "
+        f"({points:+.2f} points), macro F1 {macro[0]:.3f} -> {macro[1]:.3f}; per-class test F1 "
+        f"{moves} of {len(change)} classes; on the weakest classes: {weak}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_profile(profile: str | Profile = "auto", log=print) -> Profile:
+    """``"auto"`` is ``standard`` with a GPU and ``quick`` without (and says which); else a
+    profile name or a :class:`~cnnbench.config.Profile`."""
+    if profile != "auto":
+        return get_profile(profile)
+    gpus = tf.config.list_physical_devices("GPU")
+    chosen = "standard" if gpus else "quick"
+    reason = f"{len(gpus)} GPU(s) found" if gpus else "no GPU found"
+    (log or _silent)(
+        f"profile auto: {reason}, using '{chosen}' ({get_profile(chosen).description})"
+    )
+    return get_profile(chosen)
+
+
+def _silent(*_args, **_kwargs) -> None:
+    """The logger used when ``log=None``."""
+
+
+def _check_run_args(profile, datasets, seed, data_dir, study_name, verbose) -> tuple[str, ...]:
+    if isinstance(datasets, str):
+        datasets = (datasets,)
+    datasets = tuple(datasets)
+    valid = list(profile.epochs)
+    unknown = [d for d in datasets if d not in profile.epochs]
+    if not datasets or unknown or len(set(datasets)) != len(datasets):
+        raise ConfigError(
+            f"datasets must be distinct names among {valid} (profile {profile.name!r} has epoch "
+            f"budgets for those), got {list(datasets)}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    if data_dir is not None and profile.source in ("sample", "keras"):
+        raise ConfigError(
+            f"profile {profile.name!r} reads source={profile.source!r}, which ignores "
+            f"data_dir={str(data_dir)!r}; drop data_dir or pick a profile with source 'auto'"
+        )
+    if study_name is not None and (
+        not isinstance(study_name, str) or not study_name or Path(study_name).name != study_name
+    ):
+        raise ConfigError(f"study_name must be a plain folder name, got {study_name!r}")
+    if verbose not in (0, 1, 2):
+        raise ConfigError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    return datasets
+
+
+def run_study(
+    profile: str | Profile = "quick",
+    *,
+    data_dir=None,
+    seed: int = 42,
+    artifacts="artifacts",
+    study_name: str | None = None,
+    datasets=("cifar10", "mnist"),
+    epochs_scale: float | None = None,
+    precision: str = "auto",
+    force: bool = False,
+    verbose: int = 1,
+    log=print,
+) -> Study:
+    """Run (or resume) the study and return its results.
+
+    Order, as in the original study: the three custom variants on CIFAR-10 (the one with the
+    best validation accuracy is kept); that variant, ``alexnet`` and ``custom`` on every dataset;
+    then, per dataset, the compared model with the best validation accuracy retrained with
+    augmentation. Results go to ``<artifacts>/<study_name or profile name>/``.
+
+    Args:
+        profile: a :data:`~cnnbench.config.PROFILES` name, ``"auto"`` (``standard`` with a GPU,
+            else ``quick``) or a :class:`~cnnbench.config.Profile`, e.g.
+            ``get_profile("demo", epochs=1)``.
+        data_dir: folder with ``<dataset>.npz`` for profiles whose source is ``"auto"``.
+        seed: seeds the data split and every model (reset before each experiment, so each one
+            is reproducible on its own).
+        datasets: which datasets; variants are chosen on CIFAR-10, or on the first one if
+            CIFAR-10 is not among them.
+        epochs_scale: multiplies every epoch budget of the profile (rounded, at least 1).
+        precision: Keras dtype policy, as in :func:`cnnbench.training.configure_precision`.
+        force: recompute experiments even when a finished one has the same config.
+        verbose: Keras' progress display during training (0, 1 or 2).
+        log: called with one progress message at a time; ``None`` is silent.
+    """
+    log = log or _silent
+    profile = resolve_profile(profile, log)
+    if epochs_scale is not None:
+        profile = profile.scaled(epochs_scale)
+    datasets = _check_run_args(profile, datasets, seed, data_dir, study_name, verbose)
+    if not isinstance(force, bool):
+        raise ConfigError(f"force must be True or False, got {force!r}")
+    precision = configure_precision(precision)
+    loaded = {}
+    for name in datasets:
+        loaded[name] = load_dataset(
+            name,
+            sample_fraction=profile.sample_fraction,
+            seed=seed,
+            data_dir=data_dir,
+            source=profile.source,
+            test_fraction=profile.test_fraction,
+            val_fraction=profile.val_fraction,
+        )
+        ds = loaded[name]
+        log(
+            f"{display_name(name)}: {len(ds.x_train):,} train / {len(ds.x_val):,} val / "
+            f"{len(ds.x_test):,} test images, source {ds.source} ({ds.variant})"
+        )
+    study = Study(Path(artifacts) / (study_name or profile.name), profile, seed, datasets)
+    write_json(
+        study.path / STUDY_FILE,
+        {"profile": profile.to_dict(), "seed": seed, "datasets": list(datasets)},
+    )
+    runner = _Runner(study, loaded, precision, force, verbose, log)
+    log(f"study {profile.name!r} -> {study.path} ({len(study.expected_keys())} experiments)")
+
+    select_on = study.selection_dataset
+    for model in VARIANTS:
+        runner.run(Experiment(select_on, variant_experiment(model), model))
+    chosen = study.selected_variant()
+    log(f"variant selection on {display_name(select_on)} validation accuracy: {chosen}")
+    for name, model in zip(COMPARED, (chosen, "alexnet", "custom"), strict=True):
+        for dataset in datasets:
+            runner.run(Experiment(dataset, name, model))
+    for dataset in datasets:
+        best = study.result(study.best_key(dataset))["config"]["model"]
+        log(f"{display_name(dataset)}: best on validation is {best}; retraining with augmentation")
+        runner.run(Experiment(dataset, AUGMENTED, best))
+    return study
+
+
+def _profile_config(profile: Profile, experiment: Experiment, seed: int) -> dict:
+    """The part of an experiment's config that comes from the profile (checked on reload)."""
+    recipe = get_recipe(profile.recipe)
+    return {
+        "epochs": getattr(profile.epochs[experiment.dataset], experiment.kind),
+        "batch_size": profile.batch_size or recipe.batch_size,
+        "recipe": {"name": profile.recipe, **recipe.to_dict()},
+        "early_stopping": profile.patience,
+        "seed": seed,
+        "source": profile.source,
+        "sample_fraction": profile.sample_fraction,
+        "val_fraction": profile.val_fraction,
+        "test_fraction": profile.test_fraction,
+    }
+
+
+class _Runner:
+    """Runs experiments one at a time, skipping those already finished with the same config."""
+
+    def __init__(self, study: Study, loaded: dict, precision: str, force: bool, verbose, log):
+        self.study, self.loaded, self.precision = study, loaded, precision
+        self.force, self.verbose, self.log = force, verbose, log
+        self.count = 0
+
+    def config(self, experiment: Experiment) -> dict:
+        """Everything that determines an experiment's outcome; a change means recompute."""
+        ds = self.loaded[experiment.dataset]
+        config = {
+            "experiment": experiment.name,
+            "dataset": experiment.dataset,
+            "model": experiment.model,
+            "augment": experiment.augment,
+            **_profile_config(self.study.profile, experiment, self.study.seed),
+            "data": {
+                "variant": ds.variant,
+                "val_strategy": ds.val_strategy,
+                "sizes": ds.describe()["sizes"],
+            },
+            "precision": self.precision,
+        }
+        return json.loads(json.dumps(config))  # as it reads back from result.json
+
+    def run(self, experiment: Experiment) -> None:
+        self.count += 1
+        tag = f"[{self.count}/{len(self.study.expected_keys())}] {experiment.key}"
+        folder = self.study.path / experiment.key
+        config = self.config(experiment)
+        previous = _read_result(folder / RESULT_FILE, self.log)
+        if previous is not None:
+            if previous.get("config") == config and not self.force:
+                self.log(f"{tag}: finished earlier with the same config, skipped")
+                self.study.results[experiment.key] = previous
+                return
+            why = "force" if self.force else _config_change(previous.get("config", {}), config)
+            self.log(f"{tag}: recomputing ({why})")
+        # The old result goes first: until the new one is written, the experiment is unfinished.
+        (folder / RESULT_FILE).unlink(missing_ok=True)
+        for leftover in folder.glob(".*.tmp*"):  # from a process killed mid-write
+            leftover.unlink()
+        self.log(
+            f"{tag}: training {experiment.model} for {config['epochs']} epoch(s)"
+            f"{' with augmentation' if experiment.augment else ''}"
+        )
+        result = self._train_and_evaluate(experiment, config, folder)
+        write_json(folder / RESULT_FILE, result)
+        self.study.results[experiment.key] = read_json(folder / RESULT_FILE)
+        self.log(
+            f"{tag}: done in {result['timings']['total_s']:.1f} s: val "
+            f"{_pct(result['val']['accuracy'])}, test {_pct(result['test']['accuracy'])}"
+        )
+
+    def _train_and_evaluate(self, experiment: Experiment, config: dict, folder: Path) -> dict:
+        ds = self.loaded[experiment.dataset]
+        start = time.perf_counter()
+        keras.backend.clear_session()  # frees earlier models; resets the dtype policy, so:
+        configure_precision(self.precision)
+        set_seed(self.study.seed)
+        model = build_model(experiment.model, ds.input_shape, ds.num_classes)
+        run = train(
+            model,
+            ds,
+            epochs=config["epochs"],
+            batch_size=config["batch_size"],
+            augment=experiment.augment,
+            seed=self.study.seed,
+            recipe=self.study.profile.recipe,
+            early_stopping=config["early_stopping"],
+            verbose=self.verbose,
+        )
+        trained = time.perf_counter()
+        test = evaluate(model, ds, split="test")
+        val = evaluate(model, ds, split="val", timing=False)
+        evaluated = time.perf_counter()
+        _save_model(model, folder / "model.keras")
+        cm = pd.DataFrame(test.confusion_matrix, index=ds.class_names, columns=ds.class_names)
+        cm.index.name = "true \\ predicted"
+        write_text(folder / "confusion_matrix.csv", cm.to_csv())
+        return {
+            "key": experiment.key,
+            "config": config,
+            "profile": self.study.profile.to_dict(),
+            "seed": self.study.seed,
+            "dataset": ds.describe(),
+            "environment": environment_info(),  # hardware and library versions
+            "train": run.to_dict(),
+            "test": test.to_dict(),
+            "val": val.to_dict(),
+            "timings": {
+                "train_s": trained - start,
+                "evaluate_s": evaluated - trained,
+                "total_s": time.perf_counter() - start,
+            },
+            "peak_rss_mib": peak_rss_mib(),
+        }
+
+
+def _save_model(model: keras.Model, path: Path) -> None:
+    """Save a ``.keras`` model atomically.
+
+    ``artifacts.save_model`` cannot be used yet: its temporary name ends in ``.tmp``, which
+    Keras 3 refuses. So the model is saved under its real name in a scratch folder, then moved
+    onto ``atomic_path``'s temporary file, which is renamed into place.
+    """
+    with tempfile.TemporaryDirectory() as scratch, atomic_path(path) as tmp:
+        saved = Path(scratch) / path.name
+        model.save(saved)
+        shutil.move(saved, tmp)
+
+
+def _read_result(path: Path, log) -> dict | None:
+    """A finished experiment's result, or None if there is none (or it cannot be read)."""
+    if not path.is_file():
+        return None
+    try:
+        return read_json(path)
+    except (OSError, json.JSONDecodeError) as err:
+        log(f"{path} cannot be read ({err}); recomputing")
+        return None
+
+
+def _config_change(old: dict, new: dict) -> str:
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    return "config changed: " + ", ".join(
+        f"{k} {old.get(k)!r} -> {new.get(k)!r}" if k not in ("recipe", "data") else f"{k} changed"
+        for k in changed
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+def load_study(path) -> Study:
+    """Rebuild a :class:`Study` from its artifacts folder alone (no data, no training).
+
+    Results left over from an earlier config (another profile or seed under the same study
+    name, or a model choice that no longer holds) are left out with a warning.
+    """
+    root = Path(path)
+    if not (root / STUDY_FILE).is_file():
+        raise ConfigError(
+            f"{str(root)!r} is not a study folder (no {STUDY_FILE}); pass "
+            "<artifacts>/<study name>, e.g. artifacts/quick"
+        )
+    meta = read_json(root / STUDY_FILE)
+    study = Study(root, Profile.from_dict(meta["profile"]), meta["seed"], tuple(meta["datasets"]))
+    for dataset in study.datasets:
+        for result_file in sorted((root / dataset).glob(f"*/{RESULT_FILE}")):
+            key = f"{dataset}/{result_file.parent.name}"
+            if key not in study.expected_keys():
+                warnings.warn(f"{result_file} is not part of the study; left out", stacklevel=2)
+                continue
+            result = read_json(result_file)
+            differ = _profile_differences(study, key, result)
+            if differ:
+                warnings.warn(
+                    f"{result_file} is from another config ({', '.join(differ)} differ from "
+                    f"the study's); left out until the study is rerun",
+                    stacklevel=2,
+                )
+                continue
+            study.results[key] = result
+    study.results = {k: study.results[k] for k in study.expected_keys() if k in study.results}
+    _drop_stale_choices(study)
+    return study
+
+
+def _profile_differences(study: Study, key: str, result: dict) -> list[str]:
+    """Config fields of ``result`` that the study's profile and seed would set otherwise."""
+    dataset, name = key.split("/")
+    expected = _profile_config(study.profile, Experiment(dataset, name, ""), study.seed)
+    return [k for k, v in expected.items() if result["config"].get(k) != v]
+
+
+def _drop_stale_choices(study: Study) -> None:
+    """Leave out results whose model no longer follows from the validation choices made."""
+    for dataset in study.datasets:
+        choices = (
+            (f"{dataset}/best_variant", study.selected_variant),
+            (f"{dataset}/{AUGMENTED}", partial(_best_model, study, dataset)),
+        )
+        for key, choose in choices:
+            if key not in study.results:
+                continue
+            try:
+                expected = choose()
+            except ConfigError:  # what the choice depends on has not all finished
+                continue
+            if study.results[key]["config"]["model"] != expected:
+                warnings.warn(f"{key} trained a model no longer chosen; left out", stacklevel=3)
+                del study.results[key]
+
+
+def _best_model(study: Study, dataset: str) -> str:
+    return study.result(study.best_key(dataset))["config"]["model"]

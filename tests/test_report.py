@@ -1,0 +1,161 @@
+"""Reports rebuilt from artifacts alone, the Markdown formatter, and the run/report commands."""
+
+import contextlib
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cnnbench import cli
+from cnnbench import study as study_module
+from cnnbench.report import find_studies, markdown_table, write_report
+from cnnbench.study import load_study
+
+TINY_FLAGS = [
+    "--profile", "demo", "--datasets", "mnist", "--epochs", "1", "--sample-fraction", "0.05",
+    "--val-fraction", "0.02", "--test-fraction", "0.2", "--batch-size", "32", "--verbose", "0",
+]  # fmt: skip
+REPORT_FILES = [
+    "comparison.md",
+    "comparison.csv",
+    "variants.md",
+    "variants.csv",
+    "per_class.md",
+    "per_class.csv",
+    "summary.md",
+]
+
+
+def _main(argv):
+    """Run the CLI, returning (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """``python -m cnnbench run`` on a tiny configuration of the shipped MNIST sample."""
+    root = tmp_path_factory.mktemp("artifacts")
+    code, out, err = _main(["run", *TINY_FLAGS, "--artifacts", str(root)])
+    assert code == 0, err
+    return root, out
+
+
+def _block_training_and_data(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a report must not load data or train")
+
+    monkeypatch.setattr(study_module, "load_dataset", refuse)
+    monkeypatch.setattr(study_module, "train", refuse)
+
+
+def test_run_command_runs_the_study_and_writes_its_report(cli_run):
+    root, out = cli_run
+    folder = root / "demo"
+    assert load_study(folder).missing() == []
+    for name in REPORT_FILES:
+        assert (folder / name).is_file()
+    assert "| dataset | model | augmented |" in out
+    assert "## Summary" in out and "report written to" in out
+    assert "[7/7] mnist/augmented: done in" in out
+
+
+def test_rerunning_the_command_skips_finished_experiments(cli_run):
+    root, _ = cli_run
+    code, out, _ = _main(["run", *TINY_FLAGS, "--artifacts", str(root)])
+    assert code == 0
+    assert out.count("finished earlier with the same config, skipped") == 7
+
+
+def test_report_rebuilds_the_tables_from_artifacts_alone(cli_run, monkeypatch):
+    root, _ = cli_run
+    folder = root / "demo"
+    study = load_study(folder)
+    for name in REPORT_FILES:
+        (folder / name).unlink()
+    _block_training_and_data(monkeypatch)
+
+    code, out, err = _main(["report", str(root)])  # the artifacts root: finds the study in it
+    assert code == 0, err
+    assert all((folder / name).is_file() for name in REPORT_FILES)
+    table = pd.read_csv(folder / "comparison.csv")
+    pd.testing.assert_frame_equal(table, study.comparison_table(), check_dtype=False)
+    assert (folder / "summary.md").read_text() == study.summary_markdown()
+    assert str(folder) in out and "| MNIST |" in out
+
+
+def test_markdown_opens_with_profile_hardware_data_and_seed(cli_run):
+    root, _ = cli_run
+    study = load_study(root / "demo")
+    result = study.results["mnist/alexnet"]
+    for name in ("comparison.md", "variants.md", "per_class.md", "summary.md"):
+        text = (root / "demo" / name).read_text()
+        header = next(line for line in text.splitlines() if line.startswith("_"))
+        assert "profile `demo` (customised)" in header  # the flags changed the demo profile
+        assert "seed 42" in header
+        assert result["environment"]["hardware"] in header
+        assert result["dataset"]["variant"] in header
+        assert "300/120/200 train/val/test images" in header
+
+
+def test_comparison_markdown_is_a_clean_table(cli_run):
+    root, _ = cli_run
+    lines = (root / "demo" / "comparison.md").read_text().splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    assert len(table) == 2 + 4  # header, alignment, 3 compared models + augmented retrain
+    assert table[1] == "|---|---|---|" + "---:|" * 10
+    assert len({line.count("|") for line in table}) == 1
+    study = load_study(root / "demo")
+    params = study.comparison_table()["params"].iloc[0]
+    assert f"| {params:,} |" in table[2]
+
+
+def test_per_class_report_lists_every_class(cli_run):
+    root, _ = cli_run
+    text = (root / "demo" / "per_class.md").read_text()
+    assert "| class | val F1 | test F1 | test F1 augmented | change |" in text
+    assert sum(line.startswith(f"| {d} |") for d in range(10) for line in text.splitlines()) == 10
+    frame = pd.read_csv(root / "demo" / "per_class.csv", index_col=[0, 1])
+    assert frame.index.names == ["dataset", "class"] and len(frame) == 10
+
+
+def test_write_report_accepts_a_study_or_its_folder(cli_run, monkeypatch):
+    root, _ = cli_run
+    _block_training_and_data(monkeypatch)
+    paths = write_report(root / "demo", k=2)
+    assert sorted(paths) == sorted(REPORT_FILES)
+    assert find_studies(root) == find_studies(root / "demo") == [root / "demo"]
+
+
+def test_markdown_table_formats_escapes_and_aligns():
+    frame = pd.DataFrame(
+        {
+            "name": ["a|b", "c"],
+            "flag": [True, False],
+            "params": [1234567, 89],
+            "test acc (%)": [91.23456, np.nan],
+            "ratio": [0.123456, 2.0],
+        }
+    )
+    text = markdown_table(frame)
+    assert text.splitlines() == [
+        "| name | flag | params | test acc (%) | ratio |",
+        "|---|---|---:|---:|---:|",
+        "| a\\|b | yes | 1,234,567 | 91.23 | 0.1235 |",
+        "| c | no | 89 | – | 2 |",
+    ]
+    indexed = markdown_table(frame.set_index("name")[["params"]], index=True)
+    assert indexed.splitlines()[0] == "| name | params |"
+
+
+def test_report_and_run_reject_bad_input(tmp_path, capsys):
+    code, _, err = _main(["report", str(tmp_path)])
+    assert code == 2 and "no study under" in err
+    code, _, err = _main(["run", "--profile", "demo", "--datasets", "svhn"])
+    assert code == 2 and "datasets must be distinct names among ['cifar10', 'mnist']" in err
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--profile", "huge"])
+    assert "invalid choice: 'huge'" in capsys.readouterr().err

@@ -1,0 +1,388 @@
+"""The study runner: resume, atomic artifacts, validation-only choices, computed summary.
+
+Every run uses a tiny configuration of the shipped MNIST sample (300 train / 120 val / 200 test
+images, 1 epoch, batch 32), so a whole study of 7 experiments takes a few seconds per experiment.
+"""
+
+import copy
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from cnnbench import study as study_module
+from cnnbench.artifacts import read_json
+from cnnbench.config import PROFILES, Epochs, Profile, get_profile
+from cnnbench.errors import ConfigError
+from cnnbench.study import VARIANTS, load_study, resolve_profile, run_study
+
+TINY = {
+    "sample_fraction": 0.05,
+    "val_fraction": 0.02,
+    "test_fraction": 0.2,
+    "epochs": 1,
+    "batch_size": 32,
+}
+TIMING_COLUMNS = ["train time (s)", "s/epoch", "latency (ms)"]
+
+
+def _run(artifacts, **kwargs):
+    kwargs = {"datasets": ("mnist",), "verbose": 0, "log": None, **kwargs}
+    return run_study(get_profile("demo", **TINY), artifacts=artifacts, **kwargs)
+
+
+def _interrupt_after(n, messages=None):
+    """A log hook that stops the study (as Ctrl-C would) once ``n`` experiments are written.
+
+    Every message is appended to ``messages`` when given.
+    """
+    finished = []
+
+    def log(message):
+        if messages is not None:
+            messages.append(message)
+        if ": done in" in message:
+            finished.append(message)
+            if len(finished) == n:
+                raise KeyboardInterrupt
+
+    return log
+
+
+def _count_training(monkeypatch):
+    """Record the model name of every train() call the study makes."""
+    calls = []
+    real_train = study_module.train
+
+    def counting_train(model, *args, **kwargs):
+        calls.append(model.name)
+        return real_train(model, *args, **kwargs)
+
+    monkeypatch.setattr(study_module, "train", counting_train)
+    return calls
+
+
+def _same_numbers(a: pd.DataFrame, b: pd.DataFrame):
+    """Equal tables, apart from wall-clock timings."""
+    pd.testing.assert_frame_equal(a.drop(columns=TIMING_COLUMNS), b.drop(columns=TIMING_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def one_go(tmp_path_factory):
+    """A tiny study run from start to end without interruption."""
+    return _run(tmp_path_factory.mktemp("one_go"))
+
+
+def _copy_study(study, tmp_path):
+    shutil.copytree(study.path, tmp_path / "demo")
+    return tmp_path / "demo"
+
+
+# ---------------------------------------------------------------------------------------------
+# What a finished study holds
+# ---------------------------------------------------------------------------------------------
+
+
+def test_study_runs_every_experiment_and_writes_complete_artifacts(one_go):
+    assert one_go.missing() == []
+    assert list(one_go.results) == one_go.expected_keys()
+    assert one_go.expected_keys() == [
+        "mnist/variant_custom_v1",
+        "mnist/variant_custom_v2",
+        "mnist/variant_custom_v3",
+        "mnist/best_variant",
+        "mnist/alexnet",
+        "mnist/custom",
+        "mnist/augmented",
+    ]
+    folder = one_go.path / "mnist" / "alexnet"
+    result = read_json(folder / "result.json")
+    assert result["dataset"]["source"] == "sample"
+    assert result["dataset"]["variant"].startswith("cnnbench shipped sample")
+    assert result["config"]["epochs"] == 1 and result["seed"] == 42
+    assert result["profile"]["name"] == "demo"
+    assert {"hardware", "tensorflow", "keras", "numpy"} <= set(result["environment"])
+    assert result["peak_rss_mib"] > 0 and result["timings"]["total_s"] > 0
+    assert result["test"]["split"] == "test" and result["val"]["split"] == "val"
+    cm = pd.read_csv(folder / "confusion_matrix.csv", index_col=0)
+    assert cm.to_numpy().sum() == result["dataset"]["sizes"]["test"]
+    assert (folder / "model.keras").is_file()
+    assert one_go.results["mnist/augmented"]["config"]["augment"] is True
+
+
+def test_each_experiment_is_reproducible_whatever_ran_before(one_go):
+    # The chosen variant is trained again as best_variant with the same epochs and seed, after
+    # other models: seeding before each build makes it the same model.
+    chosen = one_go.selected_variant()
+    selection = one_go.results[f"mnist/variant_{chosen}"]
+    again = one_go.results["mnist/best_variant"]
+    assert again["test"]["confusion_matrix"] == selection["test"]["confusion_matrix"]
+    assert again["train"]["history"] == selection["train"]["history"]
+
+
+def test_model_and_history_reload_from_artifacts(one_go):
+    history = one_go.history("mnist/custom")
+    assert list(history.columns) == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    assert list(history.index) == [1]
+    model = one_go.load_model("mnist/custom")
+    table = one_go.comparison_table().set_index("model")
+    assert model.count_params() == table.loc["custom", "params"]
+    with pytest.raises(ConfigError, match="has not finished"):
+        one_go.history("mnist/nothing")
+
+
+def test_loaded_study_equals_the_returned_one(one_go):
+    loaded = load_study(one_go.path)
+    assert loaded.results == one_go.results
+    assert loaded.profile == one_go.profile and loaded.datasets == ("mnist",)
+    pd.testing.assert_frame_equal(loaded.comparison_table(), one_go.comparison_table())
+
+
+# ---------------------------------------------------------------------------------------------
+# Resume, force, config changes, crashes
+# ---------------------------------------------------------------------------------------------
+
+
+def test_interrupted_study_resumes_without_recomputing(tmp_path, one_go, monkeypatch):
+    calls = _count_training(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, log=_interrupt_after(1))
+    first = tmp_path / "demo" / "mnist" / "variant_custom_v1" / "result.json"
+    assert first.is_file() and calls == ["custom_v1"]
+    assert load_study(tmp_path / "demo").missing() == one_go.expected_keys()[1:]
+    written = first.stat().st_mtime_ns
+
+    messages = []
+    resumed = _run(tmp_path, log=messages.append)
+    assert first.stat().st_mtime_ns == written
+    assert len(calls) == 7  # 1 before the interruption + the 6 left
+    assert any("variant_custom_v1: finished earlier with the same config" in m for m in messages)
+    _same_numbers(resumed.comparison_table(), one_go.comparison_table())
+    _same_numbers(resumed.variant_table(), one_go.variant_table())
+
+
+def test_force_recomputes_finished_experiments(tmp_path, one_go, monkeypatch):
+    root = _copy_study(one_go, tmp_path)
+    first = root / "mnist" / "variant_custom_v1" / "result.json"
+    written = first.stat().st_mtime_ns
+    calls = _count_training(monkeypatch)
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, force=True, log=_interrupt_after(1, messages))
+    assert calls == ["custom_v1"]
+    assert first.stat().st_mtime_ns != written
+    assert any("recomputing (force)" in m for m in messages)
+
+
+def test_changed_config_is_recomputed_and_said(tmp_path, one_go, monkeypatch):
+    root = _copy_study(one_go, tmp_path)
+    calls = _count_training(monkeypatch)
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        run_study(
+            get_profile("demo", **{**TINY, "epochs": 2}),
+            artifacts=tmp_path,
+            datasets=("mnist",),
+            verbose=0,
+            log=_interrupt_after(1, messages),
+        )
+    assert calls == ["custom_v1"]
+    assert any("config changed: epochs 1 -> 2" in m for m in messages)
+    # The results of the old config no longer belong to the study.
+    with pytest.warns(UserWarning, match=r"another config \(epochs differ"):
+        partial = load_study(root)
+    assert list(partial.results) == ["mnist/variant_custom_v1"]
+
+
+def test_crash_while_writing_leaves_no_partial_result(tmp_path, monkeypatch):
+    real_replace = os.replace
+
+    def crash_on_result(src, dst, *args, **kwargs):
+        if Path(dst).name == "result.json":
+            raise OSError("simulated crash")
+        return real_replace(src, dst, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", crash_on_result)
+        with pytest.raises(OSError, match="simulated crash"):
+            _run(tmp_path)
+    folder = tmp_path / "demo" / "mnist" / "variant_custom_v1"
+    assert (folder / "model.keras").is_file()  # written before the crash
+    assert not (folder / "result.json").exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["confusion_matrix.csv", "model.keras"]
+
+    # A process killed mid-write would also leave a temporary file: the rerun clears it.
+    (folder / ".result.json.killed.tmp").write_text('{"config": ')
+    calls = _count_training(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, log=_interrupt_after(1))
+    assert calls == ["custom_v1"]
+    assert read_json(folder / "result.json")["config"]["model"] == "custom_v1"
+    assert not list(folder.glob(".*"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Choices are made on validation, never test
+# ---------------------------------------------------------------------------------------------
+
+
+def test_variant_is_the_argmax_of_validation_accuracy(one_go):
+    table = one_go.variant_table()
+    assert table.loc[table["val acc (%)"].idxmax(), "model"] == one_go.selected_variant()
+    assert table["chosen"].sum() == 1
+    assert one_go.results["mnist/best_variant"]["config"]["model"] == one_go.selected_variant()
+
+
+def test_choices_follow_validation_when_test_disagrees(one_go):
+    study = copy.deepcopy(one_go)
+    # custom_v3 best on validation but worst on test; same for alexnet among compared models
+    for model, (val, test) in zip(VARIANTS, [(0.5, 0.9), (0.6, 0.8), (0.7, 0.1)], strict=True):
+        result = study.results[f"mnist/variant_{model}"]
+        result["val"]["accuracy"], result["test"]["accuracy"] = val, test
+    for name, (val, test) in {
+        "best_variant": (0.5, 0.9),
+        "alexnet": (0.7, 0.1),
+        "custom": (0.6, 0.8),
+    }.items():
+        result = study.results[f"mnist/{name}"]
+        result["val"]["accuracy"], result["test"]["accuracy"] = val, test
+    assert study.selected_variant() == "custom_v3"
+    assert study.best_key("mnist") == "mnist/alexnet"
+
+    # weakest classes come from the validation report of that model
+    report = study.results["mnist/alexnet"]
+    for name in report["val"]["class_names"]:
+        report["val"]["report"][name]["f1-score"] = 0.9
+        report["test"]["report"][name]["f1-score"] = 0.9
+    report["val"]["report"]["7"]["f1-score"] = 0.2
+    report["test"]["report"]["3"]["f1-score"] = 0.0
+    assert list(study.weakest_classes("mnist", k=1).index) == ["7"]
+
+
+def test_variants_are_chosen_on_cifar10_when_it_is_in_the_study(one_go):
+    study = copy.deepcopy(one_go)
+    study.datasets = ("mnist", "cifar10")
+    assert study.selection_dataset == "cifar10"
+    assert study.expected_keys()[:3] == [f"cifar10/variant_{v}" for v in VARIANTS]
+    assert study.expected_keys()[3:5] == ["mnist/best_variant", "cifar10/best_variant"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary and per-class tables
+# ---------------------------------------------------------------------------------------------
+
+
+def test_summary_states_numbers_computed_from_the_results(one_go):
+    text = one_go.summary_markdown()
+    best = one_go.results[one_go.best_key("mnist")]
+    model = best["config"]["model"]
+    assert f"**MNIST**: {model} had the highest validation accuracy" in text
+    assert f"{100 * best['test']['accuracy']:.2f}%" in text
+    for name in ("best_variant", "alexnet", "custom"):
+        other = one_go.results[f"mnist/{name}"]
+        if other is not best:
+            points = 100 * (best["test"]["accuracy"] - other["test"]["accuracy"])
+            assert f"{points:+.2f} points vs {other['config']['model']}" in text
+    after = one_go.results["mnist/augmented"]
+    points = 100 * (after["test"]["accuracy"] - best["test"]["accuracy"])
+    assert f"({points:+.2f} points)" in text
+    for name in one_go.weakest_classes("mnist").index:
+        assert f"{name} (F1 " in text
+    assert one_go.header() in text
+    assert "not results on the full datasets" in text  # the shipped sample says so
+    for placeholder in ("TODO", "TBD", "XX", "{", "}", "nan", "None", "inf"):
+        assert placeholder not in text
+
+    changed = copy.deepcopy(one_go)
+    changed.results[one_go.best_key("mnist")]["test"]["accuracy"] = 0.987654
+    assert "98.77%" in changed.summary_markdown()
+
+
+def test_per_class_table_compares_f1_before_and_after_augmentation(one_go):
+    table = one_go.per_class_table("mnist")
+    assert list(table.index) == [str(d) for d in range(10)]
+    assert list(table.columns) == ["val F1", "test F1", "test F1 augmented", "change"]
+    before = one_go.results[one_go.best_key("mnist")]["test"]["report"]
+    after = one_go.results["mnist/augmented"]["test"]["report"]
+    assert table.loc["4", "test F1"] == before["4"]["f1-score"]
+    assert table.loc["4", "test F1 augmented"] == after["4"]["f1-score"]
+    np.testing.assert_allclose(table["change"], table["test F1 augmented"] - table["test F1"])
+    weakest = one_go.weakest_classes("mnist", k=4)
+    assert len(weakest) == 4 and weakest.is_monotonic_increasing
+    assert weakest.iloc[-1] <= table["val F1"].drop(weakest.index).min()
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiles and bad input
+# ---------------------------------------------------------------------------------------------
+
+
+def test_profiles_cover_both_datasets_and_round_trip():
+    assert list(PROFILES) == ["demo", "quick", "standard", "full"]
+    for profile in PROFILES.values():
+        assert set(profile.epochs) == {"cifar10", "mnist"}
+        assert Profile.from_dict(profile.to_dict()) == profile
+    assert PROFILES["demo"].source == "sample" and PROFILES["demo"].sample_fraction == 1.0
+    assert PROFILES["standard"].sample_fraction == 0.25 and PROFILES["standard"].patience
+    assert PROFILES["full"].sample_fraction == 1.0
+    assert PROFILES["standard"].epochs["cifar10"] == Epochs(30, 50, 60)
+
+
+def test_profile_overrides_and_scaling():
+    tiny = get_profile("demo", epochs=1)
+    assert all(e == Epochs(1, 1, 1) for e in tiny.epochs.values())
+    scaled = PROFILES["standard"].scaled(0.1)
+    assert scaled.epochs["cifar10"] == Epochs(3, 5, 6)
+    assert PROFILES["demo"].scaled(0.01).epochs["mnist"] == Epochs(1, 1, 1)
+
+
+def test_auto_profile_follows_the_hardware_and_says_so():
+    messages = []
+    profile = resolve_profile("auto", log=messages.append)
+    expected = "standard" if tf.config.list_physical_devices("GPU") else "quick"
+    assert profile.name == expected
+    assert f"using '{expected}'" in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: get_profile("huge"), "unknown profile 'huge'; valid: demo, quick, standard, full"),
+        (lambda: run_study("huge", log=None), "valid: demo, quick, standard, full"),
+        (lambda: get_profile("demo", sample_fraction=0), r"sample_fraction must be in \(0, 1\]"),
+        (lambda: get_profile("demo", val_fraction=1.0), r"val_fraction must be in \(0, 1\)"),
+        (lambda: get_profile("demo", epochs=0), "must be a positive integer"),
+        (lambda: get_profile("demo", recipe="slow"), "unknown recipe 'slow'"),
+        (lambda: get_profile("demo", epoch=3), "unknown profile fields"),
+        (lambda: _run("x", datasets=("svhn",)), r"among \['cifar10', 'mnist'\]"),
+        (lambda: _run("x", datasets=()), "datasets must be distinct names"),
+        (lambda: _run("x", datasets=("mnist", "mnist")), "datasets must be distinct names"),
+        (lambda: _run("x", data_dir="/data"), "ignores data_dir"),
+        (lambda: _run("x", seed=-1), "seed must be a non-negative integer"),
+        (lambda: _run("x", study_name="a/b"), "plain folder name"),
+        (lambda: _run("x", epochs_scale=0), "epochs_scale must be a number > 0"),
+        (lambda: _run("x", force="yes"), "force must be True or False"),
+        (lambda: _run("x", verbose=5), "verbose must be 0, 1 or 2"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_work(call, match, monkeypatch):
+    monkeypatch.setattr(study_module, "load_dataset", _must_not_run)
+    with pytest.raises(ConfigError, match=match):
+        call()
+
+
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("validation should have failed before loading data")
+
+
+def test_bad_study_queries(one_go, tmp_path):
+    with pytest.raises(ConfigError, match="not a study folder"):
+        load_study(tmp_path)
+    with pytest.raises(ConfigError, match=r"k must be an integer in \[1, 10\]"):
+        one_go.weakest_classes("mnist", k=0)
+    with pytest.raises(ConfigError, match="not in this study"):
+        one_go.per_class_table("cifar10")
