@@ -16,12 +16,14 @@ import numpy as np
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = ""):
-    """Yield a temporary path beside ``path``; on success move it onto ``path``."""
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside ``path`` (same suffix, so writers that check extensions,
+    like Keras, accept it); on success move it onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix + ".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp.", suffix=path.suffix)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; artifacts are meant to be shared
     tmp = Path(tmp)
     try:
         yield tmp
@@ -55,7 +57,7 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 
 def save_model(model, path: str | os.PathLike) -> Path:
     """Save a Keras model (``.keras``) atomically."""
-    with atomic_path(path, suffix=".keras") as tmp:
+    with atomic_path(path) as tmp:
         model.save(tmp)
     return Path(path)
 

@@ -225,21 +225,23 @@ PROFILES = {
         test_fraction=1.0,
         epochs={"cifar10": Epochs(2, 6, 6), "mnist": Epochs(1, 1, 1)},
         recipe="fast",
-        # 900 CIFAR-10 images make 8 steps an epoch at the recipe's 128: too few to learn in a
-        # few epochs. At 32, custom_v2 reached 30% test (vs 15%) in the same time.
+        # 900 CIFAR-10 images make 8 steps an epoch at the recipe's 128, too few to learn much in
+        # 6 epochs; at 32, custom_v2 reached 30% test accuracy instead of 15% in the same time.
         batch_size=32,
         patience=None,  # one-cycle schedule: train every epoch
     ),
-    # The whole study on a 2-core CPU in about 15 minutes (initial budgets; being tuned against
-    # docs/performance.md). The fast recipe converges in few epochs.
+    # The whole study on a 2-core CPU, no GPU, targeting 15 minutes; the fast recipe converges
+    # in few epochs.
     "quick": Profile(
         name="quick",
-        description="10% sample, whole study in about 15 minutes on a 2-core CPU",
+        description="10% sample, the whole study in about 15 minutes on a 2-core CPU",
         source="auto",
         sample_fraction=0.1,  # CIFAR-10 5,000 / MNIST 6,000 training images
         val_fraction=0.05,  # 2,500 / 3,000 validation images: enough to rank models and classes
         test_fraction=0.5,  # 5,000 test images each: 1 s.e. is 0.65 points at 70% accuracy
-        epochs={"cifar10": Epochs(2, 7, 10), "mnist": Epochs(1, 4, 5)},
+        # Initial budgets, to be timed: from the demo's per-image speeds on 2 busy cores (custom
+        # is the slowest model, about 180 training images/s) the study takes about 16 minutes.
+        epochs={"cifar10": Epochs(2, 6, 8), "mnist": Epochs(1, 3, 4)},
         recipe="fast",
         batch_size=None,
         patience=None,  # one-cycle schedule: train every epoch

@@ -14,6 +14,7 @@ import os
 from numbers import Integral, Real
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cnnbench.artifacts import write_text
@@ -39,7 +40,8 @@ FORMATS = {
 
 
 def _cell(value, fmt: str | None) -> str:
-    if isinstance(value, bool):
+    """One Markdown cell: booleans as yes/no, missing values as a dash, pipes escaped."""
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if value is None or (isinstance(value, Real) and math.isnan(value)):
         return "–"
@@ -84,6 +86,7 @@ def comparison_markdown(study: Study) -> str:
 
 
 def variants_markdown(study: Study) -> str:
+    """The variant-selection table under its header line."""
     place = display_name(study.selection_dataset)
     return (
         f"_{study.header()}_\n\nCustom variants on {place}, chosen by validation accuracy:\n\n"

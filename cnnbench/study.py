@@ -9,9 +9,8 @@ dataset, its weakest classes) is made on the validation split; test numbers are 
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from cnnbench.artifacts import atomic_path, read_json, write_json, write_text
+from cnnbench.artifacts import read_json, save_model, write_json, write_text
 from cnnbench.config import PROFILES, Profile, get_profile, get_recipe
 from cnnbench.data import load_dataset
 from cnnbench.errors import ConfigError
@@ -141,12 +140,10 @@ class Study:
         keys = [f"{self.selection_dataset}/{variant_experiment(v)}" for v in VARIANTS]
         done = [k for k in keys if k in self.results]
         chosen = self.selected_variant() if len(done) == len(keys) else None
-        rows = []
-        for key in done:
-            row = _row(self.results[key])
-            row["chosen"] = row["model"] == chosen
-            rows.append(row)
-        return pd.DataFrame(rows, columns=[*TABLE_COLUMNS, "chosen"])
+        rows = [_row(self.results[k]) for k in done]
+        rows = [{**row, "chosen": row["model"] == chosen} for row in rows]
+        columns = [c for c in TABLE_COLUMNS if c != "augmented"] + ["chosen"]
+        return pd.DataFrame(rows, columns=columns)
 
     def comparison_table(self) -> pd.DataFrame:
         """One row per compared model and augmented retrain, per dataset (finished ones only)."""
@@ -270,6 +267,7 @@ def _row(result: dict) -> dict:
         "s/epoch": float(np.median(train["epoch_times_s"])),
         "epochs": train["epochs_run"],
         "latency (ms)": test["latency_ms"],
+        # Keras' train accuracy is the mean over the last epoch, with dropout and augmentation on.
         "train-val gap (pp)": 100 * (history["accuracy"][-1] - history["val_accuracy"][-1]),
     }
 
@@ -374,8 +372,7 @@ def _winner_sentence(study: Study, dataset: str, best: dict) -> str:
 
 def _augmentation_sentence(study: Study, dataset: str, best: dict, weakest: pd.Series) -> str:
     after = study.result(f"{dataset}/{AUGMENTED}")
-    table = study.per_class_table(dataset)
-    change = table["change"]
+    change = study.per_class_table(dataset)["change"].round(3)  # as shown: +0.000 is no change
     points = 100 * (after["test"]["accuracy"] - best["test"]["accuracy"])
     macro = (
         best["test"]["report"]["macro avg"]["f1-score"],
@@ -555,13 +552,29 @@ class _Runner:
         self.force, self.verbose, self.log = force, verbose, log
         self.count = 0
 
-    def config(self, experiment: Experiment) -> dict:
-        """Everything that determines an experiment's outcome; a change means recompute."""
+    def build(self, experiment: Experiment) -> keras.Model:
+        """The experiment's untrained model, with the same weights whatever ran before."""
         ds = self.loaded[experiment.dataset]
+        keras.backend.clear_session()  # frees earlier models; resets the dtype policy, so:
+        configure_precision(self.precision)
+        set_seed(self.study.seed)
+        return build_model(experiment.model, ds.input_shape, ds.num_classes)
+
+    def config(self, experiment: Experiment, model: keras.Model) -> dict:
+        """Everything that determines an experiment's outcome; a change means recompute.
+
+        The architecture's fingerprint makes an edited model builder count as a change.
+        """
+        ds = self.loaded[experiment.dataset]
+        layout = json.dumps(model.get_config(), sort_keys=True, default=str)
         config = {
             "experiment": experiment.name,
             "dataset": experiment.dataset,
             "model": experiment.model,
+            "architecture": {
+                "params": int(model.count_params()),
+                "sha256": hashlib.sha256(layout.encode()).hexdigest(),
+            },
             "augment": experiment.augment,
             **_profile_config(self.study.profile, experiment, self.study.seed),
             "data": {
@@ -577,7 +590,8 @@ class _Runner:
         self.count += 1
         tag = f"[{self.count}/{len(self.study.expected_keys())}] {experiment.key}"
         folder = self.study.path / experiment.key
-        config = self.config(experiment)
+        model = self.build(experiment)
+        config = self.config(experiment, model)
         previous = _read_result(folder / RESULT_FILE, self.log)
         if previous is not None:
             if previous.get("config") == config and not self.force:
@@ -594,7 +608,7 @@ class _Runner:
             f"{tag}: training {experiment.model} for {config['epochs']} epoch(s)"
             f"{' with augmentation' if experiment.augment else ''}"
         )
-        result = self._train_and_evaluate(experiment, config, folder)
+        result = self._train_and_evaluate(experiment, config, model, folder)
         write_json(folder / RESULT_FILE, result)
         self.study.results[experiment.key] = read_json(folder / RESULT_FILE)
         self.log(
@@ -602,13 +616,9 @@ class _Runner:
             f"{_pct(result['val']['accuracy'])}, test {_pct(result['test']['accuracy'])}"
         )
 
-    def _train_and_evaluate(self, experiment: Experiment, config: dict, folder: Path) -> dict:
+    def _train_and_evaluate(self, experiment, config, model, folder: Path) -> dict:
         ds = self.loaded[experiment.dataset]
         start = time.perf_counter()
-        keras.backend.clear_session()  # frees earlier models; resets the dtype policy, so:
-        configure_precision(self.precision)
-        set_seed(self.study.seed)
-        model = build_model(experiment.model, ds.input_shape, ds.num_classes)
         run = train(
             model,
             ds,
@@ -624,7 +634,7 @@ class _Runner:
         test = evaluate(model, ds, split="test")
         val = evaluate(model, ds, split="val", timing=False)
         evaluated = time.perf_counter()
-        _save_model(model, folder / "model.keras")
+        save_model(model, folder / "model.keras")
         cm = pd.DataFrame(test.confusion_matrix, index=ds.class_names, columns=ds.class_names)
         cm.index.name = "true \\ predicted"
         write_text(folder / "confusion_matrix.csv", cm.to_csv())
@@ -647,19 +657,6 @@ class _Runner:
         }
 
 
-def _save_model(model: keras.Model, path: Path) -> None:
-    """Save a ``.keras`` model atomically.
-
-    ``artifacts.save_model`` cannot be used yet: its temporary name ends in ``.tmp``, which
-    Keras 3 refuses. So the model is saved under its real name in a scratch folder, then moved
-    onto ``atomic_path``'s temporary file, which is renamed into place.
-    """
-    with tempfile.TemporaryDirectory() as scratch, atomic_path(path) as tmp:
-        saved = Path(scratch) / path.name
-        model.save(saved)
-        shutil.move(saved, tmp)
-
-
 def _read_result(path: Path, log) -> dict | None:
     """A finished experiment's result, or None if there is none (or it cannot be read)."""
     if not path.is_file():
@@ -672,9 +669,10 @@ def _read_result(path: Path, log) -> dict | None:
 
 
 def _config_change(old: dict, new: dict) -> str:
+    """Which config fields changed, with old and new values where they are short."""
     changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     return "config changed: " + ", ".join(
-        f"{k} {old.get(k)!r} -> {new.get(k)!r}" if k not in ("recipe", "data") else f"{k} changed"
+        f"{k} changed" if isinstance(new.get(k), dict) else f"{k} {old.get(k)!r} -> {new.get(k)!r}"
         for k in changed
     )
 

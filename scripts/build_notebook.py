@@ -58,7 +58,7 @@ PROFILE = "auto"  # demo | quick | standard | full | auto (standard with a GPU, 
 DATA_DIR = None  # folder with mnist.npz / cifar10.npz; None: $CNNBENCH_DATA_DIR or download
 SEED = 42  # seeds the data split and every model
 ARTIFACTS = "artifacts"  # results, models and confusion matrices are written here
-EPOCHS = None  # an int caps every epoch budget of the profile (CI runs with 1)
+EPOCHS = None  # an int replaces every epoch budget of the profile (CI runs with 1)
 PLOT_BACKEND = "plotly"  # "plotly" (interactive) or "matplotlib" (static images)""",
         ["parameters"],
     ),

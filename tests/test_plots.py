@@ -381,6 +381,21 @@ def test_show_samples_rejects_bad_input(rgb_ds):
         plots.show_samples(object())
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_show_augmentations_rows_are_original_then_augmented(rgb_ds, backend):
+    fig = plots.show_augmentations(rgb_ds, n_images=3, n_variants=2, seed=0, backend=backend)
+    assert image_count(fig) == 3 * 3
+    if backend == "plotly":
+        originals = [np.asarray(trace.z) for trace in fig.data[:3]]
+        augmented = [np.asarray(trace.z) for trace in fig.data[3:6]]
+        assert all(np.array_equal(o, x) for o, x in zip(originals, rgb_ds.x_train[:3], strict=True))
+        assert not all(np.array_equal(a, o) for a, o in zip(augmented, originals, strict=True))
+        labels = [fig.get_subplot(row, 1).yaxis.title.text for row in (1, 2, 3)]
+    else:
+        labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["original", "augmented 1", "augmented 2"]
+
+
 def cell_titles(fig):
     if isinstance(fig, go.Figure):
         return [a.text.replace("<br>", "\n") for a in fig.layout.annotations]

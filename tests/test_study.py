@@ -18,6 +18,7 @@ from cnnbench import study as study_module
 from cnnbench.artifacts import read_json
 from cnnbench.config import PROFILES, Epochs, Profile, get_profile
 from cnnbench.errors import ConfigError
+from cnnbench.report import write_report
 from cnnbench.study import VARIANTS, load_study, resolve_profile, run_study
 
 TINY = {
@@ -153,7 +154,11 @@ def test_interrupted_study_resumes_without_recomputing(tmp_path, one_go, monkeyp
         _run(tmp_path, log=_interrupt_after(1))
     first = tmp_path / "demo" / "mnist" / "variant_custom_v1" / "result.json"
     assert first.is_file() and calls == ["custom_v1"]
-    assert load_study(tmp_path / "demo").missing() == one_go.expected_keys()[1:]
+    partial = load_study(tmp_path / "demo")
+    assert partial.missing() == one_go.expected_keys()[1:]
+    assert "_Incomplete: 6 of 7 experiments not finished" in partial.summary_markdown()
+    assert len(partial.comparison_table()) == 0 and len(partial.variant_table()) == 1
+    assert (write_report(partial)["comparison.md"]).is_file()  # a partial report works too
     written = first.stat().st_mtime_ns
 
     messages = []
@@ -196,6 +201,26 @@ def test_changed_config_is_recomputed_and_said(tmp_path, one_go, monkeypatch):
     with pytest.warns(UserWarning, match=r"another config \(epochs differ"):
         partial = load_study(root)
     assert list(partial.results) == ["mnist/variant_custom_v1"]
+
+
+def test_edited_model_builder_counts_as_a_config_change(tmp_path, one_go, monkeypatch):
+    _copy_study(one_go, tmp_path)
+    real_build = study_module.build_model
+
+    def edited_build(name, *args, **kwargs):
+        return (
+            real_build(name, *args, dropout=0.5) if name == "custom_v1" else real_build(name, *args)
+        )
+
+    monkeypatch.setattr(study_module, "build_model", edited_build)
+    calls = _count_training(monkeypatch)
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, log=_interrupt_after(1, messages))
+    assert calls == ["custom_v1"]
+    assert any(
+        "variant_custom_v1: recomputing (config changed: architecture" in m for m in messages
+    )
 
 
 def test_crash_while_writing_leaves_no_partial_result(tmp_path, monkeypatch):

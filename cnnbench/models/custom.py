@@ -52,8 +52,8 @@ def custom(
     input_shape,
     num_classes,
     *,
-    stem=24,
-    widths=(48, 96, 192),
+    stem=16,
+    widths=(32, 64, 128),
     dropout=0.0,
     bn_momentum=0.9,
 ):
