@@ -64,3 +64,18 @@ def save_model(model, path: str | os.PathLike) -> Path:
 
 def read_json(path: str | os.PathLike):
     return json.loads(Path(path).read_text())
+
+
+def replace_block(path: str | os.PathLike, name: str, content: str) -> Path:
+    """Replace the text between ``<!-- cnnbench:NAME:start -->`` and ``<!-- cnnbench:NAME:end
+    -->`` in a Markdown file (e.g. the README's generated results), atomically."""
+    from cnnbench.errors import ConfigError
+
+    path = Path(path)
+    start, end = f"<!-- cnnbench:{name}:start -->", f"<!-- cnnbench:{name}:end -->"
+    text = path.read_text()
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ConfigError(f"{str(path)!r} needs exactly one {start} ... {end} block")
+    head, rest = text.split(start)
+    tail = rest.split(end)[1]
+    return write_text(path, f"{head}{start}\n{content.strip()}\n{end}{tail}")

@@ -112,7 +112,8 @@ def _epoch_table(values: list[int] | None, datasets: list[str]) -> dict | None:
 
 
 def _cmd_bench(args) -> int:
-    from cnnbench.bench import BenchSettings, run_benchmark
+    from cnnbench.artifacts import replace_block
+    from cnnbench.bench import BenchSettings, markdown_report, run_benchmark
 
     settings = BenchSettings(
         datasets=tuple(args.datasets),
@@ -124,9 +125,10 @@ def _cmd_bench(args) -> int:
         original_epochs=_epoch_table(args.original_epochs, args.datasets),
     )
     report = run_benchmark(settings, args.output)
-    from cnnbench.bench import markdown_report
-
     print(markdown_report(report))
+    if args.readme:
+        replace_block(args.readme, "bench", markdown_report(report))
+        print(f"bench block of {args.readme} rewritten")
     return 0
 
 
@@ -160,13 +162,21 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_report(args) -> int:
+    from cnnbench.artifacts import replace_block
     from cnnbench.report import comparison_markdown, find_studies, write_report
     from cnnbench.study import load_study
 
-    for path in find_studies(args.artifacts_dir):
+    studies = find_studies(args.artifacts_dir)
+    if args.readme and len(studies) != 1:
+        raise CnnbenchError(f"--readme needs one study folder, found {len(studies)}: {studies}")
+    for path in studies:
         study = load_study(path)
         paths = write_report(study, k=args.k)
         print(f"{path}\n\n{comparison_markdown(study)}")
+        if args.readme:
+            block = f"{comparison_markdown(study)}\n\n{study.summary_markdown(args.k)}"
+            replace_block(args.readme, "results", block.replace("## Summary", "#### Summary"))
+            print(f"results block of {args.readme} rewritten")
         if study.missing():
             print(f"incomplete: {len(study.missing())} experiment(s) not finished\n")
         print(f"written: {', '.join(str(p) for p in paths.values())}\n")
@@ -233,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the original recipe's epoch budget per dataset (default 30 / 12)",
     )
     p.add_argument("--output", default="benchmarks/results", help="folder for bench.json/.md")
+    p.add_argument("--readme", default=None, help="also rewrite this file's bench block")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser(
@@ -271,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="rebuild a study's tables from its artifacts alone")
     p.add_argument("artifacts_dir", help="a study folder (artifacts/<study>) or the artifacts root")
     p.add_argument("--k", type=int, default=3, help="how many weakest classes to name")
+    p.add_argument("--readme", default=None, help="also rewrite this file's results block")
     p.set_defaults(func=_cmd_report)
     return parser
 

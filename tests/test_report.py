@@ -9,6 +9,7 @@ import pytest
 
 from cnnbench import cli
 from cnnbench import study as study_module
+from cnnbench.errors import ConfigError
 from cnnbench.report import find_studies, markdown_table, write_report
 from cnnbench.study import load_study
 
@@ -159,3 +160,19 @@ def test_report_and_run_reject_bad_input(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["run", "--profile", "huge"])
     assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_replace_block_rewrites_only_the_marked_text(tmp_path):
+    from cnnbench.artifacts import replace_block
+
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "intro\n<!-- cnnbench:results:start -->\nold\n<!-- cnnbench:results:end -->\noutro\n"
+    )
+    replace_block(readme, "results", "| new | table |")
+    assert readme.read_text() == (
+        "intro\n<!-- cnnbench:results:start -->\n| new | table |\n"
+        "<!-- cnnbench:results:end -->\noutro\n"
+    )
+    with pytest.raises(ConfigError, match="cnnbench:bench:start"):
+        replace_block(readme, "bench", "x")
