@@ -90,6 +90,7 @@ def build_augmenter(
     return keras.Sequential(stack, name="augmentation")
 
 
+@keras.saving.register_keras_serializable(package="cnnbench")
 class RandomAffine(keras.layers.Layer):
     """Random rotation, shift, zoom and horizontal flip as one affine resampling per image.
 

@@ -76,7 +76,7 @@ def _cmd_train(args) -> int:
         early_stopping=args.early_stopping,
         verbose=args.verbose,
     )
-    ev = evaluate(model, ds)
+    ev = evaluate(model, ds, tta=args.tta)
     env = environment_info()
     name = f"{ds.name}_{args.model}{'_aug' if args.augment else ''}"
     out = Path(args.output or Path("artifacts") / "train" / f"{name}.json")
@@ -200,7 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     p.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
     p.add_argument("--augment", action="store_true", help="augment the training data")
-    p.add_argument("--recipe", default="fast", help="'fast' (default) or 'original'")
+    p.add_argument(
+        "--recipe",
+        default="auto",
+        help="auto (fast for BatchNorm models, else fast_plain), fast, fast_plain or original",
+    )
     p.add_argument(
         "--early-stopping",
         type=int,
@@ -209,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after PATIENCE epochs without validation improvement",
     )
     p.add_argument("--precision", default="auto", help="auto, float32, mixed_float16, ...")
+    p.add_argument(
+        "--tta", action="store_true", help="average test predictions over mirrored images"
+    )
     p.add_argument("--output", default=None, help="JSON path (default artifacts/train/...)")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.set_defaults(func=_cmd_train)
@@ -275,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-fraction", type=float, default=None, help="override the profile's")
     p.add_argument("--batch-size", type=int, default=None, help="override the profile's")
     p.add_argument("--precision", default="auto", help="auto, float32, mixed_float16, ...")
+    p.add_argument(
+        "--tta", action="store_true", help="average test predictions over mirrored images"
+    )
     p.add_argument("--force", action="store_true", help="recompute finished experiments too")
     p.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
     p.set_defaults(func=_cmd_run)

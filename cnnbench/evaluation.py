@@ -119,11 +119,22 @@ def _timed_speed(model: keras.Model, x: np.ndarray, batch: int = 256) -> tuple[f
     return latency_ms, float(throughput)
 
 
-def predict_proba(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities for uint8 images, in input order."""
-    data = tf.data.Dataset.from_tensor_slices(x).batch(batch_size)
-    data = data.map(lambda images: tf.cast(images, tf.float32))
-    return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
+def predict_proba(
+    model: keras.Model, x: np.ndarray, batch_size: int = 256, tta: bool = False
+) -> np.ndarray:
+    """Class probabilities for uint8 images, in input order.
+
+    ``tta=True`` averages them with the probabilities of the horizontally mirrored images
+    (test-time augmentation: +0.6 to +1.4 points on CIFAR-10, docs/performance.md).
+    """
+
+    def predict(images):
+        data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
+        data = data.map(lambda batch: tf.cast(batch, tf.float32))
+        return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
+
+    proba = predict(x)
+    return (proba + predict(x[:, :, ::-1])) / 2 if tta else proba
 
 
 def evaluate(
@@ -133,15 +144,23 @@ def evaluate(
     split: str = "test",
     batch_size: int = 256,
     timing: bool = True,
+    tta: bool = False,
 ) -> EvalResult:
     """Evaluate ``model`` on one split of ``ds`` (the test split by default).
 
-    ``timing=False`` skips the latency/throughput measurement (a few seconds).
+    ``timing=False`` skips the latency/throughput measurement (a few seconds). ``tta=True``
+    averages predictions over each image and its mirror image; only for datasets whose labels
+    survive a horizontal flip (``"horizontal_flip" in ds.augmentations``).
     """
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if tta and "horizontal_flip" not in ds.augmentations:
+        raise ConfigError(
+            f"tta mirrors images, but {ds.name!r} labels do not survive a horizontal flip "
+            f"(its augmentations: {list(ds.augmentations)})"
+        )
     x, y = getattr(ds, f"x_{split}"), getattr(ds, f"y_{split}")
     if len(x) == 0:
         raise ConfigError(f"the {split} split of {ds.name!r} is empty")
@@ -152,7 +171,7 @@ def evaluate(
         )
 
     labels = list(range(ds.num_classes))
-    proba = predict_proba(model, x, batch_size)
+    proba = predict_proba(model, x, batch_size, tta=tta)
     y_pred = proba.argmax(axis=1)
     cm = confusion_matrix(y, y_pred, labels=labels)
     support = cm.sum(axis=1)
@@ -183,4 +202,5 @@ def evaluate(
         flops=count_flops(model),
         latency_ms=latency_ms,
         throughput_ips=throughput,
+        extra={"tta": tta},
     )

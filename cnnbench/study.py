@@ -23,7 +23,7 @@ import pandas as pd
 import tensorflow as tf
 
 from cnnbench.artifacts import read_json, save_model, write_json, write_text
-from cnnbench.config import PROFILES, Profile, get_profile, get_recipe
+from cnnbench.config import AUTO_RECIPES, PROFILES, Profile, get_profile, get_recipe
 from cnnbench.data import load_dataset
 from cnnbench.errors import ConfigError
 from cnnbench.evaluation import evaluate
@@ -530,11 +530,13 @@ def run_study(
 
 def _profile_config(profile: Profile, experiment: Experiment, seed: int) -> dict:
     """The part of an experiment's config that comes from the profile (checked on reload)."""
-    recipe = get_recipe(profile.recipe)
+    names = sorted(set(AUTO_RECIPES.values())) if profile.recipe == "auto" else [profile.recipe]
+    recipes = {name: get_recipe(name).to_dict() for name in names}
+    batch_sizes = {r["batch_size"] for r in recipes.values()}
     return {
         "epochs": getattr(profile.epochs[experiment.dataset], experiment.kind),
-        "batch_size": profile.batch_size or recipe.batch_size,
-        "recipe": {"name": profile.recipe, **recipe.to_dict()},
+        "batch_size": profile.batch_size or min(batch_sizes),
+        "recipe": {"name": profile.recipe, **recipes},
         "early_stopping": profile.patience,
         "seed": seed,
         "source": profile.source,

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnnbench.augment import build_augmenter
-from cnnbench.config import Recipe, get_recipe
+from cnnbench.config import AUTO_RECIPES, Recipe, get_recipe
 from cnnbench.errors import ConfigError
 from cnnbench.pipeline import eval_dataset, train_dataset
 
@@ -112,18 +112,45 @@ def resolve_strategy(strategy=None) -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
+@keras.saving.register_keras_serializable(package="cnnbench")
+class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to ``peak`` over ``warmup_steps``, then linear decay to
+    ``final * peak`` at ``total_steps`` (measured better than constant or step schedules for
+    runs of a few epochs, docs/performance.md)."""
+
+    def __init__(self, peak, total_steps, warmup_steps, final=0.0):
+        self.peak, self.total_steps = float(peak), int(total_steps)
+        self.warmup_steps, self.final = max(1, int(warmup_steps)), float(final)
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        up = step / self.warmup_steps
+        down = (self.total_steps - step) / max(1, self.total_steps - self.warmup_steps)
+        fraction = keras.ops.where(step < self.warmup_steps, up, down)
+        fraction = keras.ops.maximum(fraction, 0.0)
+        if self.final:
+            fraction = keras.ops.where(
+                step < self.warmup_steps, fraction, self.final + (1 - self.final) * fraction
+            )
+        return self.peak * fraction
+
+    def get_config(self):
+        return {
+            "peak": self.peak,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "final": self.final,
+        }
+
+
 def _learning_rate(recipe: Recipe, total_steps: int):
     if recipe.schedule == "constant":
         return recipe.learning_rate
-    warmup = int(recipe.warmup_fraction * total_steps)
-    return keras.optimizers.schedules.CosineDecay(
-        # One-cycle: warm up linearly from peak/25 (PyTorch OneCycleLR's default) to the peak,
-        # then cosine-anneal to final_lr_fraction * peak.
-        initial_learning_rate=recipe.learning_rate / 25,
-        decay_steps=max(1, total_steps - warmup),
-        alpha=recipe.final_lr_fraction,
-        warmup_target=recipe.learning_rate if warmup else None,
-        warmup_steps=warmup,
+    return OneCycle(
+        recipe.learning_rate,
+        total_steps,
+        recipe.warmup_fraction * total_steps,
+        recipe.final_lr_fraction,
     )
 
 
@@ -140,6 +167,24 @@ def _optimizer(recipe: Recipe, total_steps: int) -> keras.optimizers.Optimizer:
         # Decay only weights: shrinking BatchNorm scales/shifts and biases does not regularise.
         opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     return opt
+
+
+def _has_batchnorm(model) -> bool:
+    return any(
+        isinstance(layer, keras.layers.BatchNormalization)
+        or (isinstance(layer, keras.Model) and _has_batchnorm(layer))
+        for layer in model.layers
+    )
+
+
+def resolve_recipe(recipe: str | Recipe, model: keras.Model) -> tuple[str, Recipe]:
+    """``(name, Recipe)``; ``"auto"`` is ``"fast"`` for models with BatchNorm layers and
+    ``"fast_plain"`` for models without (high-rate SGD leaves those at chance)."""
+    if isinstance(recipe, Recipe):
+        return "custom", recipe
+    if recipe == "auto":
+        recipe = AUTO_RECIPES[_has_batchnorm(model)]
+    return recipe, get_recipe(recipe)
 
 
 def _check_train_args(ds, epochs, batch_size, augment, placement, early_stopping, verbose):
@@ -172,7 +217,7 @@ def train(
     batch_size: int | None = None,
     augment: bool = False,
     seed: int = 42,
-    recipe: str | Recipe = "fast",
+    recipe: str | Recipe = "auto",
     early_stopping: int | None = None,
     augment_placement: str = "auto",
     strategy=None,
@@ -188,7 +233,8 @@ def train(
         epochs, batch_size: default to the recipe's.
         augment: apply the dataset's label-preserving augmentations on the fly.
         seed: seeds shuffling, augmentation and dropout.
-        recipe: ``"fast"`` (cnnbench's default), ``"original"`` or a :class:`Recipe`.
+        recipe: ``"auto"`` (``"fast"`` for models with BatchNorm, ``"fast_plain"`` without),
+            a name from :data:`cnnbench.config.RECIPES` or a :class:`Recipe`.
         early_stopping: patience in epochs on validation accuracy, restoring the best weights;
             ``None`` trains all epochs and keeps the final weights.
         augment_placement: ``"pipeline"`` (in ``tf.data``, on the host CPU), ``"model"`` (a
@@ -200,7 +246,7 @@ def train(
         verbose: Keras' progress display (0 silent, 1 progress bar, 2 one line per epoch).
         callbacks: extra Keras callbacks.
     """
-    recipe = get_recipe(recipe)
+    recipe_name, recipe = resolve_recipe(recipe, model)
     epochs = recipe.epochs if epochs is None else epochs
     batch_size = recipe.batch_size if batch_size is None else batch_size
     _check_train_args(ds, epochs, batch_size, augment, augment_placement, early_stopping, verbose)
@@ -287,7 +333,7 @@ def train(
             "augmentations": list(ds.augmentations) if augment else [],
             "augment_placement": augment_placement if augment else None,
             "early_stopping_patience": early_stopping,
-            "recipe": recipe.to_dict(),
+            "recipe": {"name": recipe_name, **recipe.to_dict()},
             "strategy": type(strategy).__name__,
             "replicas": strategy.num_replicas_in_sync,
             "precision": keras.mixed_precision.global_policy().name,

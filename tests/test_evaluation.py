@@ -79,3 +79,27 @@ def test_bad_evaluation_requests(trained):
     )
     with pytest.raises(ConfigError, match="takes inputs of shape"):
         evaluate(model, other)
+
+
+def test_tta_averages_the_mirror_images(trained):
+    model, _ = trained
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 255, (40, 16, 16, 1)).astype(np.uint8)
+    y = np.arange(40) % 4
+    flippable = from_arrays(
+        x,
+        y,
+        x[:12],
+        y[:12],
+        name="toy",
+        class_names=list("abcd"),
+        augmentations=("horizontal_flip",),
+    )
+    ev = evaluate(model, flippable, timing=False, tta=True)
+    plain = model.predict(x[:12].astype("float32"), verbose=0)
+    mirror = model.predict(x[:12, :, ::-1].astype("float32"), verbose=0)
+    assert np.allclose(ev.probabilities, (plain + mirror) / 2, atol=1e-6)
+    assert ev.to_dict()["tta"] is True
+    digits = from_arrays(x, y, x[:12], y[:12], name="digits")  # no horizontal_flip
+    with pytest.raises(ConfigError, match="horizontal flip"):
+        evaluate(model, digits, tta=True)

@@ -20,6 +20,7 @@ FAST = {"alexnet_classic": {"resize": 67}}
 # Models of this package's own modules with the smallest side they accept, and the overrides
 # under which that limit applies (alexnet_classic resizes any input unless resize=None).
 LIMITS = {
+    "custom": ({}, 8),
     "custom_v1": ({}, 4),
     "custom_v2": ({}, 4),
     "custom_v3": ({}, 4),

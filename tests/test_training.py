@@ -45,7 +45,8 @@ def test_train_returns_a_complete_timed_record(small_ds):
     assert run.images_per_second > 0
     assert run.best_epoch == int(np.argmax(run.history["val_accuracy"])) + 1
     assert run.config["train_images"] == len(small_ds.x_train)
-    assert run.config["recipe"]["optimizer"] == get_recipe("fast").optimizer
+    assert run.config["recipe"]["name"] == "fast_plain"  # custom_v1 has no BatchNorm
+    assert run.config["recipe"]["optimizer"] == get_recipe("fast_plain").optimizer
     assert run.history["accuracy"][-1] > 0.5  # learnt the brightness rule
 
 
@@ -138,6 +139,14 @@ def test_early_stopping_stops_and_restores(small_ds):
     assert run.config["early_stopping_patience"] == 1
 
 
+def test_auto_recipe_follows_batchnorm(small_ds):
+    from cnnbench.training import resolve_recipe
+
+    assert resolve_recipe("auto", _model(small_ds, name="custom"))[0] == "fast"
+    assert resolve_recipe("auto", _model(small_ds, name="alexnet"))[0] == "fast_plain"
+    assert resolve_recipe("original", _model(small_ds))[1] == get_recipe("original")
+
+
 def test_original_recipe_is_adam_batch_64(small_ds):
     run = train(_model(small_ds), small_ds, epochs=1, recipe="original", verbose=0)
     assert run.config["batch_size"] == 64
@@ -147,10 +156,10 @@ def test_original_recipe_is_adam_batch_64(small_ds):
 def test_onecycle_schedule_shape():
     recipe = get_recipe("fast", learning_rate=0.1, warmup_fraction=0.2, final_lr_fraction=0.0)
     schedule = _learning_rate(recipe, total_steps=100)
-    lr = [float(schedule(step)) for step in (0, 20, 100)]
-    assert lr[0] == pytest.approx(0.1 / 25)
-    assert lr[1] == pytest.approx(0.1)
-    assert lr[2] == pytest.approx(0.0, abs=1e-6)
+    lr = [float(schedule(step)) for step in (0, 10, 20, 60, 100, 120)]
+    assert lr == pytest.approx([0.0, 0.05, 0.1, 0.05, 0.0, 0.0], abs=1e-7)
+    floor = _learning_rate(get_recipe("fast", learning_rate=0.1, final_lr_fraction=0.1), 100)
+    assert float(floor(100)) == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize(

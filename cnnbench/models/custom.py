@@ -15,6 +15,12 @@ Design (every choice measured on a 2-core AVX-512 Xeon, see ``docs/performance.m
   flatten+dense head: few parameters, no overfitting-prone dense block; dropout is optional.
 * Raw ``[0, 255]`` pixels in (first layer ``Rescaling(1/255)``), ``float32`` softmax out so
   ``mixed_bfloat16`` is safe; any channel count (28x28x1 MNIST, 32x32x3 CIFAR) and class count.
+
+Defaults (stem 16, widths 32-64-128): 294k parameters, 22 MFLOPs/image on 32x32x3; trains at
+1,100-1,900 img/s on 2 CPU cores (the previous conv-then-pool design: ~400) and reaches
+77.5-78.8% test accuracy (JPEG-derived CIFAR-10) in 6 epochs / ~4 min with SGD one-cycle, label
+smoothing 0.1 and flip+translate, and 99.28% on MNIST in 2 epochs / 76 s. ``stem=24,
+widths=(48, 96, 192)`` (659k, 49 MFLOPs) is the bigger option: 82.9% in 8 epochs / 8.6 min.
 """
 
 from numbers import Integral, Real
@@ -80,20 +86,26 @@ def custom(
             f"got {h}x{w}"
         )
 
-    def conv_bn_relu(x, filters):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=bn_momentum)(x)
-        return layers.Activation("relu")(x)
+    def conv_bn_relu(filters, name):
+        return [
+            layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv"),
+            layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn"),
+            layers.Activation("relu", name=f"{name}_relu"),
+        ]
+
+    blocks = conv_bn_relu(stem, "stem")
+    for i, filters in enumerate(widths, start=1):
+        blocks.append(layers.MaxPooling2D(name=f"stage{i}_pool"))
+        blocks += conv_bn_relu(filters, f"stage{i}a") + conv_bn_relu(filters, f"stage{i}b")
+    features = keras.Sequential(blocks, name="features")
+    head = [layers.GlobalMaxPooling2D(name="global_max_pool")]
+    if dropout:
+        head.append(layers.Dropout(dropout, name="dropout"))
+    head.append(
+        layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")
+    )
+    classifier = keras.Sequential(head, name="classifier")
 
     inputs = keras.Input(shape=tuple(input_shape))
-    x = layers.Rescaling(1.0 / 255)(inputs)
-    x = conv_bn_relu(x, stem)
-    for filters in widths:
-        x = layers.MaxPooling2D()(x)
-        x = conv_bn_relu(x, filters)
-        x = conv_bn_relu(x, filters)
-    x = layers.GlobalMaxPooling2D()(x)
-    if dropout:
-        x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
+    outputs = classifier(features(layers.Rescaling(1.0 / 255, name="rescaling")(inputs)))
     return keras.Model(inputs, outputs, name="custom")
