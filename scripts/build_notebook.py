@@ -64,11 +64,7 @@ PLOT_BACKEND = "plotly"  # "plotly" (interactive) or "matplotlib" (static images
     ),
     (
         "code",
-        """import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
-
-import pandas as pd
+        """import pandas as pd
 from IPython.display import Markdown, display
 
 import cnnbench

@@ -43,7 +43,7 @@ def test_throughput_measures_every_pipeline(report):
         "tf.data + Keras layer stack",
     }
     assert all(v > 0 for v in tp["augmentation_images_per_s"].values())
-    assert len(tp["training_images_per_s"]) == 3
+    assert len(tp["training_images_per_s"]) == 4
     assert tp["data"]["variant"].startswith("cnnbench shipped sample")
 
 
