@@ -1,7 +1,8 @@
 """Write ``CNN_vs_AlexNet.ipynb`` from the cells below (the notebook's reviewable source).
 
     python scripts/build_notebook.py                 # writes the notebook without outputs
-    papermill CNN_vs_AlexNet.ipynb CNN_vs_AlexNet.ipynb -p PROFILE quick -p PLOT_BACKEND matplotlib
+    CNNBENCH_DATA_DIR=../shared/data papermill CNN_vs_AlexNet.ipynb CNN_vs_AlexNet.ipynb \
+        -p PLOT_BACKEND matplotlib                   # the committed outputs (static images)
 
 The notebook holds narrative and calls into ``cnnbench`` only: no model or training code, and no
 pre-written results (the discussion is generated from the measured numbers).
