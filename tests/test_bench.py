@@ -72,3 +72,18 @@ def test_markdown_report_states_hardware_and_data(report):
 def test_unknown_bench_dataset_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="bench datasets"):
         run_benchmark(BenchSettings(datasets=("svhn",)), tmp_path)
+
+
+def test_best_of_interleaves_and_keeps_the_fastest():
+    from cnnbench.bench import best_of
+
+    calls = []
+    speeds = iter([5, 1, 9, 2, 7, 3])
+    result = best_of(
+        {
+            "a": lambda: calls.append("a") or next(speeds),
+            "b": lambda: calls.append("b") or next(speeds),
+        }
+    )
+    assert calls == ["a", "b"] * 3
+    assert result == {"a": 9, "b": 3}
