@@ -205,6 +205,12 @@ class Study:
         ``k`` is how many weakest classes to name per dataset.
         """
         lines = ["## Summary", "", f"_{self.header()}_", ""]
+        total = sum(r["timings"]["total_s"] for r in self.results.values())
+        lines += [
+            f"{len(self.results)} experiments took {total / 60:.1f} min of training and "
+            "evaluation in all.",
+            "",
+        ]
         lines += _sample_caveat(self) + _variant_sentence(self)
         for dataset in self.datasets:
             lines += _dataset_summary(self, dataset, k) + [""]
