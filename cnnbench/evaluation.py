@@ -77,21 +77,16 @@ def count_flops(model: keras.Model) -> int:
         if isinstance(layer, keras.Model):
             total += count_flops(layer)
             continue
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None:
-            kernel = getattr(layer, "depthwise_kernel", None)
-        if kernel is None:
-            continue
-        out_shape = layer.output.shape
-        spatial = int(np.prod(out_shape[1:-1])) if len(out_shape) > 2 else 1
-        if isinstance(layer, keras.layers.SeparableConv2D):
-            dw, pw = layer.depthwise_kernel.shape, layer.pointwise_kernel.shape
-            total += 2 * spatial * (int(np.prod(dw)) + int(np.prod(pw)))
-        elif isinstance(layer, keras.layers.DepthwiseConv2D):
-            total += 2 * spatial * int(np.prod(kernel.shape))
-        else:
-            # Conv: kh*kw*cin*cout MACs per output position; Dense: in*out per sample.
-            total += 2 * spatial * int(np.prod(kernel.shape))
+        # MACs per output position are the kernel's size: kh*kw*cin*cout for a convolution,
+        # kh*kw*cin*multiplier for a depthwise one (separable: both kernels), in*out for Dense.
+        kernels = [
+            getattr(layer, n, None) for n in ("kernel", "depthwise_kernel", "pointwise_kernel")
+        ]
+        macs = sum(int(np.prod(k.shape)) for k in kernels if k is not None)
+        if macs:
+            out_shape = layer.output.shape
+            spatial = int(np.prod(out_shape[1:-1])) if len(out_shape) > 2 else 1
+            total += 2 * spatial * macs
     return int(total)
 
 
