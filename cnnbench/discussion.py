@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cnnbench.config import PROFILES
+from cnnbench.config import PROFILES, TARGETED_FACTOR
 from cnnbench.errors import ConfigError
 from cnnbench.stats import paired_test
-from cnnbench.study import AUGMENTED, COMPARED, Study, display_name
-from cnnbench.tables import per_class_table, variant_table
+from cnnbench.study import AUGMENTED, COMPARED, TARGETED, Study, display_name
+from cnnbench.tables import TRAININGS, per_class_table, variant_table
 
 
 def header(study: Study) -> str:
@@ -127,6 +127,8 @@ def _dataset_summary(study: Study, dataset: str, k: int) -> list[str]:
     )
     if f"{dataset}/{AUGMENTED}" in study.results:
         lines.append(_augmentation_sentence(study, dataset, best_key, weakest))
+        if all(f"{dataset}/{name}" in study.results for name in TARGETED):
+            lines.append(_targeted_sentence(study, dataset))
     return lines
 
 
@@ -203,4 +205,37 @@ def _augmentation_sentence(study: Study, dataset: str, best_key: str, weakest: p
         f"{test.describe(f'{model} with augmentation', f'{model} without augmentation')}; macro F1 "
         f"{macro[0]:.3f} -> {macro[1]:.3f}; per-class test F1 {moves} of {len(change)} classes; "
         f"on the weakest classes: {weak}."
+    )
+
+
+def _targeted_sentence(study: Study, dataset: str) -> str:
+    """Each targeted augmentation against uniform augmentation: same model, epochs, batch,
+    recipe and seeds; on overall test accuracy (paired test) and on the boosted classes' F1."""
+    uniform_key = f"{dataset}/{AUGMENTED}"
+    boosted = study.targeted_classes(dataset)
+    names = study.result(uniform_key)["test"]["class_names"]
+    index = [names.index(c) for c in boosted]
+
+    def boosted_f1(key: str) -> float:
+        runs = study.seed_results(key)
+        return sum(r["test"]["report"][names[i]]["f1-score"] for r in runs for i in index) / (
+            len(runs) * len(index)
+        )
+
+    parts = []
+    for name in TARGETED:
+        key = f"{dataset}/{name}"
+        label = TRAININGS[name].removeprefix("targeted augmentation, ")
+        test = paired_test(study.accuracies(key, "test"), study.accuracies(uniform_key, "test"))
+        parts.append(
+            f"{label}: test accuracy {_pct(_mean(study, key, 'test', 'accuracy'))}, "
+            f"{test.describe(label, 'uniform augmentation')}; boosted classes' mean test F1 "
+            f"{boosted_f1(uniform_key):.3f} -> {boosted_f1(key):.3f}"
+        )
+    classes = ", ".join(boosted[:-1]) + f" and {boosted[-1]}" if len(boosted) > 1 else boosted[0]
+    return (
+        f"- Targeted augmentation of the weakest classes on validation ({classes}: "
+        f"{TARGETED_FACTOR:g}x the weight of the others; same budget, batch, recipe and seeds as "
+        f"uniform augmentation, which reached {_pct(_mean(study, uniform_key, 'test', 'accuracy'))}"
+        " on test): " + "; ".join(parts) + "."
     )

@@ -1,10 +1,11 @@
 """Comparison tables rebuilt from a study's artifacts alone: no training, no dataset needed.
 
 :func:`write_report` writes, next to the artifacts, ``comparison.md``/``.csv`` (the README's
-results table), ``variants.md``/``.csv``, ``per_class.md``/``.csv`` and ``summary.md``. Each
-Markdown file opens with a line naming the profile, seed, hardware and data variant, so a number
-is never shown without what it was measured on. Markdown is written by :func:`markdown_table`
-(no ``tabulate`` dependency).
+results table), ``variants.md``/``.csv``, ``per_class.md``/``.csv``, ``targeted.md``/``.csv``
+(no, uniform and targeted augmentation) and ``summary.md``. Each Markdown file opens with a
+line naming the profile, seed, hardware and data variant, so a number is never shown without
+what it was measured on. Markdown is written by :func:`markdown_table` (no ``tabulate``
+dependency).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from cnnbench.artifacts import write_text
 from cnnbench.discussion import header, summary_markdown
 from cnnbench.errors import ConfigError
 from cnnbench.study import STUDY_FILE, Study, display_name, load_study
-from cnnbench.tables import comparison_table, per_class_table, variant_table
+from cnnbench.tables import comparison_table, per_class_table, targeted_table, variant_table
 
 # How each numeric column is shown in Markdown (CSV files keep full precision).
 FORMATS = {
@@ -44,6 +45,13 @@ FORMATS = {
     "test F1": "{:.3f}",
     "test F1 augmented": "{:.3f}",
     "change": "{:+.3f}",
+    "test F1 oversample": "{:.3f}",
+    "test F1 loss weight": "{:.3f}",
+    "test macro F1": "{:.3f}",
+    "boosted F1": "{:.3f}",
+    "vs uniform (pp)": "{:+.2f}",
+    "p exact": "{:.3g}",
+    "p t-test": "{:.3g}",
 }
 
 
@@ -117,6 +125,16 @@ def per_class_markdown(study: Study, k: int = 3) -> str:
     return "\n".join(parts)
 
 
+def targeted_markdown(study: Study) -> str:
+    """The augmentation comparison (none, uniform, targeted) under its header line."""
+    return (
+        f"_{header(study)}_\n\nThe best compared model per dataset without augmentation, with "
+        "uniform augmentation and with augmentation targeted at its weakest classes on "
+        "validation (same epochs, batch, recipe and seeds); p values are paired over the seeds "
+        "against uniform augmentation.\n\n" + markdown_table(targeted_table(study))
+    )
+
+
 def _complete_datasets(study: Study) -> list[str]:
     """Datasets whose compared models and augmented retrain have all finished."""
     missing = set(study.missing())
@@ -141,6 +159,8 @@ def write_report(study: Study | str | os.PathLike, k: int = 3) -> dict[str, Path
         "variants.csv": variant_table(study).to_csv(index=False),
         "per_class.md": per_class_markdown(study, k),
         "per_class.csv": pd.concat(per_class, names=["dataset"]).to_csv() if per_class else "",
+        "targeted.md": targeted_markdown(study),
+        "targeted.csv": targeted_table(study).to_csv(index=False),
         "summary.md": summary_markdown(study, k),
     }
     return {name: write_text(study.path / name, text) for name, text in files.items()}

@@ -162,7 +162,9 @@ class PairedTest:
 
         "custom beats alexnet by 2.31 points (paired over 3 seeds, exact sign-flip p = 0.25:
         not significant; with 3 seeds the smallest exact two-sided p is 0.25, so 5% needs >= 6
-        seeds)". The winner is named first; the difference is multiplied by ``scale`` (100:
+        seeds; paired t-test p = 0.0131)". The verdict is the exact test's (no assumption on the
+        differences' distribution); the t-test's p, which assumes normal differences, follows
+        when defined. The winner is named first; the difference is multiplied by ``scale`` (100:
         accuracy fractions to percentage points). With one seed: "(one seed: no test)".
         """
         for arg, value in (("name_a", name_a), ("name_b", name_b)):
@@ -193,6 +195,8 @@ class PairedTest:
                 f"; with {self.n} seeds the smallest exact {kind} p is {floor:.3g}, so {level} "
                 f"needs >= {_seeds_needed(alpha, self.alternative)} seeds"
             )
+        if not math.isnan(self.p_t):  # the parametric view, assuming normal differences
+            detail += f"; paired t-test p {'< 0.001' if self.p_t < 0.001 else f'= {self.p_t:.3g}'}"
         return f"{head} ({detail})"
 
 

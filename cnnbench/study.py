@@ -36,6 +36,9 @@ from cnnbench.config import (
     AUTO_RECIPES,
     AUTO_SIZING,
     CROP_FLIP_CUTOUT,
+    TARGETED_CLASSES,
+    TARGETED_FACTOR,
+    TARGETED_METHODS,
     Profile,
     get_profile,
     get_recipe,
@@ -45,11 +48,15 @@ from cnnbench.errors import ConfigError
 from cnnbench.evaluation import evaluate
 from cnnbench.hardware import environment_info, peak_rss_mib
 from cnnbench.models import build_model
+from cnnbench.targeted import ClassBoost
 from cnnbench.training import configure_precision, set_seed, train
 
 VARIANTS = ("custom_v1", "custom_v2", "custom_v3")
 COMPARED = ("best_variant", "alexnet", "custom")  # experiments of the comparison, per dataset
 AUGMENTED = "augmented"  # the best compared model retrained with augmentation
+# The best compared model retrained with augmentation targeted at its weakest classes on
+# validation, one experiment per method (cnnbench.targeted): experiment name -> method.
+TARGETED = {f"targeted_{method}": method for method in TARGETED_METHODS}
 SELECTION_DATASET = "cifar10"  # where the original study chose its variant
 STUDY_FILE = "study.json"
 RESULT_FILE = "result.json"
@@ -85,6 +92,7 @@ class Experiment:
     dataset: str
     name: str  # folder name, also the second half of the result key
     model: str
+    boosted: tuple[str, ...] = ()  # targeted experiments: the class names given more weight
 
     @property
     def kind(self) -> str:
@@ -96,7 +104,7 @@ class Experiment:
 
     @property
     def augment(self) -> bool:
-        return self.name == AUGMENTED
+        return self.name == AUGMENTED or self.name in TARGETED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +171,7 @@ class Study:
         """Every experiment key of a finished study, in run order."""
         keys = [f"{self.selection_dataset}/{variant_experiment(v)}" for v in VARIANTS]
         keys += [f"{d}/{name}" for name in COMPARED for d in self.datasets]
-        return keys + [f"{d}/{AUGMENTED}" for d in self.datasets]
+        return keys + [f"{d}/{name}" for d in self.datasets for name in (AUGMENTED, *TARGETED)]
 
     def missing(self) -> list[str]:
         """Keys of experiments not finished yet (rerun ``run_study`` to complete them)."""
@@ -215,6 +223,12 @@ class Study:
         from cnnbench.tables import per_class_table
 
         return per_class_table(self, dataset)
+
+    def targeted_classes(self, dataset: str) -> list[str]:
+        """The classes the targeted experiments boost: the :data:`~cnnbench.config.
+        TARGETED_CLASSES` weakest on validation (fewer for datasets with few classes)."""
+        names = self.seed_results(self.best_key(dataset))[0]["val"]["class_names"]
+        return list(self.weakest_classes(dataset, min(TARGETED_CLASSES, len(names) - 1)).index)
 
     def weakest_classes(self, dataset: str, k: int = 3) -> pd.Series:
         """The ``k`` classes with the lowest validation F1 of the best model (mean over the
@@ -427,6 +441,13 @@ def _run_all(study: Study, runner: _Runner) -> None:
         best = study.result(study.best_key(dataset))["config"]["model"]
         say(f"{display_name(dataset)}: best on validation is {best}; retraining with augmentation")
         runner.run(Experiment(dataset, AUGMENTED, best))
+        boosted = tuple(study.targeted_classes(dataset))
+        say(
+            f"{display_name(dataset)}: weakest classes on validation {', '.join(boosted)}; "
+            f"retraining {best} with augmentation targeted at them ({', '.join(TARGETED.values())})"
+        )
+        for name in TARGETED:
+            runner.run(Experiment(dataset, name, best, boosted))
 
 
 def data_checksum(ds: Dataset) -> dict:
@@ -560,6 +581,8 @@ class _Runner:
                 "sha256": hashlib.sha256(layout.encode()).hexdigest(),
             },
             "augment": experiment.augment,
+            # only in targeted experiments' configs, so adding them kept earlier results
+            **({"class_boost": _boost_config(experiment, ds)} if experiment.boosted else {}),
             **_profile_config(self.study.profile, experiment, seed, self.study.seed),
             "data": {
                 "variant": ds.variant,
@@ -628,6 +651,7 @@ class _Runner:
             seed=seed,
             recipe=self.study.profile.recipe,
             early_stopping=config["early_stopping"],
+            class_boost=_class_boost(experiment, ds.class_names) if experiment.boosted else None,
             verbose=self.verbose,
         )
         trained = time.perf_counter()
@@ -656,6 +680,18 @@ class _Runner:
             },
             "peak_rss_mib": peak_rss_mib(),
         }
+
+
+def _class_boost(experiment: Experiment, class_names) -> ClassBoost:
+    """The boost of a targeted experiment, whose classes are named in ``class_names``."""
+    labels = tuple(list(class_names).index(c) for c in experiment.boosted)
+    return ClassBoost(labels, TARGETED_FACTOR, TARGETED[experiment.name])
+
+
+def _boost_config(experiment: Experiment, ds: Dataset) -> dict:
+    """A targeted experiment's boost as its config records it: the classes by name."""
+    boost = _class_boost(experiment, ds.class_names).to_dict()
+    return {**boost, "classes": list(experiment.boosted)}
 
 
 def _read_result(path: Path, log) -> dict | None:
@@ -757,23 +793,38 @@ def _profile_differences(study: Study, key: str, seed: int, result: dict) -> lis
 
 
 def _drop_stale_choices(study: Study) -> None:
-    """Leave out results whose model no longer follows from the validation choices made."""
+    """Leave out results whose model (or boosted classes) no longer follows from the validation
+    choices made."""
     for dataset in study.datasets:
-        choices = (
-            (f"{dataset}/best_variant", study.selected_variant),
-            (f"{dataset}/{AUGMENTED}", partial(_best_model, study, dataset)),
-        )
-        for key, choose in choices:
+        best = partial(_best_model, study, dataset)
+
+        def targeted(best=best, dataset=dataset):
+            return [best(), study.targeted_classes(dataset)]
+
+        choices = [
+            (f"{dataset}/best_variant", study.selected_variant, _model_of),
+            (f"{dataset}/{AUGMENTED}", best, _model_of),
+            *((f"{dataset}/{name}", targeted, _model_and_boosted) for name in TARGETED),
+        ]
+        for key, choose, recorded in choices:
             if key not in study.runs:
                 continue
             try:
                 expected = choose()
             except ConfigError:  # what the choice depends on has not all finished
                 continue
-            if any(r["config"]["model"] != expected for r in study.runs[key].values()):
+            if any(recorded(r["config"]) != expected for r in study.runs[key].values()):
                 warnings.warn(f"{key} trained a model no longer chosen; left out", stacklevel=3)
                 del study.runs[key]
                 study.results.pop(key, None)
+
+
+def _model_of(config: dict) -> str:
+    return config["model"]
+
+
+def _model_and_boosted(config: dict) -> list:
+    return [config["model"], config["class_boost"]["classes"]]
 
 
 def _best_model(study: Study, dataset: str) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cnnbench.stats import summarize
+from cnnbench.errors import ConfigError
+from cnnbench.stats import paired_test, summarize
 from cnnbench.study import (
     AUGMENTED,
     COMPARED,
+    TARGETED,
     VARIANTS,
     Study,
     display_name,
@@ -95,8 +97,9 @@ def runs_frame(study: Study) -> pd.DataFrame:
 
 
 def per_class_table(study: Study, dataset: str) -> pd.DataFrame:
-    """Per-class F1 of the best model: validation, test, test after augmentation, change (each
-    the mean over the seeds)."""
+    """Per-class F1 of the best model: validation, test, test after uniform augmentation and the
+    change it made, then test after each finished targeted augmentation (each the mean over the
+    seeds)."""
     before = study.seed_results(study.best_key(dataset))
     after = study.seed_results(f"{dataset}/{AUGMENTED}")
     names = before[0]["test"]["class_names"]
@@ -109,7 +112,99 @@ def per_class_table(study: Study, dataset: str) -> pd.DataFrame:
         index=pd.Index(names, name="class"),
     )
     frame["change"] = frame["test F1 augmented"] - frame["test F1"]
+    for name, method in TARGETED.items():
+        if f"{dataset}/{name}" in study.results:
+            runs = study.seed_results(f"{dataset}/{name}")
+            frame[f"test F1 {method.replace('_', ' ')}"] = mean_f1(runs, "test", names)
     return frame
+
+
+# How each training of the augmentation comparison is named in its table.
+TRAININGS = {
+    None: "no augmentation",
+    AUGMENTED: "uniform augmentation",
+    **{
+        name: f"targeted augmentation, {method.replace('_', ' ')}"
+        for name, method in TARGETED.items()
+    },
+}
+
+TARGETED_COLUMNS = [
+    "dataset",
+    "model",
+    "training",
+    "boosted classes",
+    "val acc (%)",
+    "test acc (%)",
+    "test acc std (pp)",
+    "test macro F1",
+    "boosted F1",
+    "vs uniform (pp)",
+    "p exact",
+    "p t-test",
+    "seeds",
+]
+
+
+def augmentation_keys(study: Study, dataset: str) -> dict[str | None, str]:
+    """The experiments of the augmentation comparison on ``dataset`` (the best compared model
+    without augmentation, with uniform and with targeted augmentation), keyed as in
+    :data:`TRAININGS`; only finished ones, and none before the best model is known."""
+    try:
+        best = study.best_key(dataset)
+    except ConfigError:
+        return {}
+    keys = {None: best, **{name: f"{dataset}/{name}" for name in (AUGMENTED, *TARGETED)}}
+    return {name: key for name, key in keys.items() if key in study.results}
+
+
+def targeted_table(study: Study) -> pd.DataFrame:
+    """The augmentation comparison per dataset, at equal budgets and seeds: the best compared
+    model without augmentation, with uniform augmentation and with each targeted augmentation.
+
+    ``boosted F1`` is the test F1 of the classes the targeted runs boosted (the weakest on
+    validation), averaged over them and the seeds; ``vs uniform`` columns are the mean per-seed
+    test accuracy difference from uniform augmentation and its paired test's p values (exact
+    sign-flip, and paired t-test).
+    """
+    rows = []
+    for dataset in study.datasets:
+        keys = augmentation_keys(study, dataset)
+        if AUGMENTED not in keys:
+            continue
+        boosted = study.targeted_classes(dataset)
+        uniform = study.accuracies(keys[AUGMENTED], "test")
+        for name, key in keys.items():
+            runs = study.seed_results(key)
+            test = summarize([100 * r["test"]["accuracy"] for r in runs])
+            row = {
+                "dataset": display_name(dataset),
+                "model": runs[0]["config"]["model"],
+                "training": TRAININGS[name],
+                "boosted classes": ", ".join(boosted),
+                "val acc (%)": 100 * float(np.mean([r["val"]["accuracy"] for r in runs])),
+                "test acc (%)": test.mean,
+                "test acc std (pp)": test.std,
+                "test macro F1": float(
+                    np.mean([r["test"]["report"]["macro avg"]["f1-score"] for r in runs])
+                ),
+                "boosted F1": float(np.mean(mean_f1(runs, "test", boosted))),
+                "vs uniform (pp)": None,
+                "p exact": None,
+                "p t-test": None,
+                "seeds": len(runs),
+            }
+            if name != AUGMENTED:
+                paired = paired_test(study.accuracies(key, "test"), uniform)
+                row.update(
+                    {
+                        "vs uniform (pp)": 100 * paired.mean_difference,
+                        "p exact": paired.p_exact if paired.n > 1 else None,
+                        "p t-test": paired.p_t if paired.n > 1 else None,
+                    }
+                )
+            rows.append(row)
+    return pd.DataFrame(rows, columns=TARGETED_COLUMNS)
 
 
 def _mean_row(study: Study, key: str) -> dict:

@@ -26,6 +26,7 @@ from cnnbench.config import (
 )
 from cnnbench.errors import ConfigError
 from cnnbench.pipeline import eval_dataset, train_dataset
+from cnnbench.targeted import ClassBoost
 
 PLACEMENTS = ("auto", "pipeline", "model")
 SCALING_WORDS = {"linear": "in proportion to the batch", "sqrt": "with the batch's square root"}
@@ -261,8 +262,14 @@ def plan_recipe(
     )
 
 
-def _check_train_args(model, ds, augment, policy, placement, early_stopping, verbose):
+def _check_train_args(model, ds, augment, policy, placement, early_stopping, verbose, boost):
     check_model_fits(model, ds)
+    if boost is not None:
+        if not isinstance(boost, ClassBoost):
+            raise ConfigError(
+                f"class_boost must be None or a cnnbench.targeted.ClassBoost, got {boost!r}"
+            )
+        boost.check(ds.num_classes)
     if placement not in PLACEMENTS:
         raise ConfigError(f"augment_placement must be one of {PLACEMENTS}, got {placement!r}")
     if not isinstance(augment, bool):
@@ -290,6 +297,7 @@ def train(
     recipe: str | Recipe = "auto",
     early_stopping: int | None = None,
     augment_placement: str = "auto",
+    class_boost: ClassBoost | None = None,
     strategy=None,
     verbose=1,
     callbacks=(),
@@ -316,6 +324,10 @@ def train(
         augment_placement: ``"pipeline"`` (in ``tf.data``, on the host CPU), ``"model"`` (a
             layer block in front of the model, so it runs on the accelerator), or ``"auto"``
             (``"model"`` when a GPU/TPU is present, else ``"pipeline"``).
+        class_boost: a :class:`cnnbench.targeted.ClassBoost` giving some classes (e.g. the
+            weakest on validation) more weight, by oversampling them (with ``augment``, each
+            repeat differently augmented) or by weighting their loss, at the same number of
+            steps an epoch; recorded as ``config["class_boost"]``.
         strategy: a ``tf.distribute.Strategy``, or ``None``/``"auto"`` to pick one. A model
             built outside the strategy's scope is cloned into it and its trained weights copied
             back, so ``model`` always ends up trained.
@@ -323,7 +335,7 @@ def train(
         callbacks: extra Keras callbacks.
     """
     _check_train_args(
-        model, ds, augment, augment_policy, augment_placement, early_stopping, verbose
+        model, ds, augment, augment_policy, augment_placement, early_stopping, verbose, class_boost
     )
     plan = plan_recipe(recipe, model, len(ds.x_train), epochs=epochs, batch_size=batch_size)
     recipe, epochs, batch_size = plan.recipe, plan.recipe.epochs, plan.recipe.batch_size
@@ -336,6 +348,8 @@ def train(
 
     set_seed(seed)
     steps_per_epoch = math.ceil(len(ds.x_train) / batch_size)
+    weights = None if class_boost is None else class_boost.class_weights(ds.y_train, ds.num_classes)
+    oversample = class_boost is not None and class_boost.method == "oversample"
     augmenter = None
     if augment:
         augmenter = build_augmenter(ds.augmentations, policy=augment_policy, seed=seed)
@@ -346,6 +360,7 @@ def train(
         batch_size=batch_size,
         seed=seed,
         augmenter=augmenter if augment_placement == "pipeline" else None,
+        class_weights=weights if oversample else None,
     )
     val_data = eval_dataset(ds.x_val, ds.y_val, ds.num_classes, batch_size=max(batch_size, 256))
 
@@ -384,6 +399,7 @@ def train(
         shuffle=False,  # the pipeline reshuffles every epoch itself
         callbacks=all_callbacks,
         verbose=verbose,
+        class_weight=None if weights is None or oversample else dict(enumerate(weights)),
     )
     train_time = time.perf_counter() - start
     if trained is not model:
@@ -413,6 +429,7 @@ def train(
             "augment_policy": augment_policy if augment else None,
             "augment_placement": augment_placement if augment else None,
             "early_stopping_patience": early_stopping,
+            "class_boost": None if class_boost is None else class_boost.to_dict(),
             "recipe": plan.to_dict(),
             "strategy": type(strategy).__name__,
             "replicas": strategy.num_replicas_in_sync,

@@ -24,6 +24,8 @@ REPORT_FILES = [
     "variants.csv",
     "per_class.md",
     "per_class.csv",
+    "targeted.md",
+    "targeted.csv",
     "summary.md",
 ]
 
@@ -61,14 +63,15 @@ def test_run_command_runs_the_study_and_writes_its_report(cli_run):
         assert (folder / name).is_file()
     assert "| dataset | model | augmented |" in out
     assert "## Summary" in out and "report written to" in out
-    assert "[7/7] mnist/augmented: done in" in out
+    assert "[7/9] mnist/augmented: done in" in out
+    assert "[9/9] mnist/targeted_loss_weight: done in" in out
 
 
 def test_rerunning_the_command_skips_finished_experiments(cli_run):
     root, _ = cli_run
     code, out, _ = _main(["run", *TINY_FLAGS, "--artifacts", str(root)])
     assert code == 0
-    assert out.count("finished earlier with the same config, skipped") == 7
+    assert out.count("finished earlier with the same config, skipped") == 9
 
 
 def test_report_rebuilds_the_tables_from_artifacts_alone(cli_run, monkeypatch):
@@ -118,7 +121,10 @@ def test_comparison_markdown_is_a_clean_table(cli_run):
 def test_per_class_report_lists_every_class(cli_run):
     root, _ = cli_run
     text = (root / "demo" / "per_class.md").read_text()
-    assert "| class | val F1 | test F1 | test F1 augmented | change |" in text
+    assert (
+        "| class | val F1 | test F1 | test F1 augmented | change | test F1 oversample "
+        "| test F1 loss weight |"
+    ) in text
     assert sum(line.startswith(f"| {d} |") for d in range(10) for line in text.splitlines()) == 10
     frame = pd.read_csv(root / "demo" / "per_class.csv", index_col=[0, 1])
     assert frame.index.names == ["dataset", "class"] and len(frame) == 10

@@ -133,7 +133,7 @@ def test_describe_three_seeds_names_the_limit():
     assert t.describe("custom", "alexnet") == (
         "custom beats alexnet by 2.50 points (paired over 3 seeds, exact sign-flip p = 0.25: "
         "not significant; with 3 seeds the smallest exact two-sided p is 0.25, so 5% needs "
-        ">= 6 seeds)"
+        ">= 6 seeds; paired t-test p = 0.0131)"  # scipy.stats.ttest_rel: 0.013072
     )
     # the winner comes first whichever order the models are given in
     assert (
@@ -149,11 +149,11 @@ def test_describe_significant_with_six_seeds():
     t = paired_test(a, b)
     assert t.p_exact == 2 / 64  # all six differences positive: only +...+ and -...- reach it
     text = t.describe("custom", "alexnet")
-    assert text.endswith("exact sign-flip p = 0.0312: significant at 5%)")
+    assert text.endswith("exact sign-flip p = 0.0312: significant at 5%; paired t-test p < 0.001)")
     assert "smallest" not in text
     assert t.describe("custom", "alexnet", alpha=0.01).endswith(
         "not significant; with 6 seeds the smallest exact two-sided p is 0.0312, so 1% needs "
-        ">= 8 seeds)"
+        ">= 8 seeds; paired t-test p < 0.001)"
     )
     one_sided = paired_test(a[:5], b[:5], alternative="greater")
     assert one_sided.p_exact == 1 / 32

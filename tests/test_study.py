@@ -1,7 +1,7 @@
 """The study runner: resume, atomic artifacts, validation-only choices, computed summary.
 
 Every run uses a tiny configuration of the shipped MNIST sample (300 train / 120 val / 200 test
-images, 1 epoch, batch 32), so a whole study of 7 experiments takes a few seconds per experiment.
+images, 1 epoch, batch 32), so a whole study of 9 experiments takes a few seconds per experiment.
 """
 
 import copy
@@ -21,6 +21,7 @@ from cnnbench.errors import ConfigError
 from cnnbench.report import write_report
 from cnnbench.stats import paired_test, summarize
 from cnnbench.study import VARIANTS, load_study, resolve_profile, run_study
+from cnnbench.tables import targeted_table
 
 TINY = {
     "sample_fraction": 0.05,
@@ -100,6 +101,8 @@ def test_study_runs_every_experiment_and_writes_complete_artifacts(one_go):
         "mnist/alexnet",
         "mnist/custom",
         "mnist/augmented",
+        "mnist/targeted_oversample",
+        "mnist/targeted_loss_weight",
     ]
     folder = one_go.path / "mnist" / "alexnet" / "seed_42"
     result = read_json(folder / "result.json")
@@ -157,7 +160,7 @@ def test_interrupted_study_resumes_without_recomputing(tmp_path, one_go, monkeyp
     assert first.is_file() and calls == ["custom_v1"]
     partial = load_study(tmp_path / "demo")
     assert partial.missing() == one_go.expected_keys()[1:]
-    assert "_Incomplete: 6 of 7 experiments not finished" in partial.summary_markdown()
+    assert "_Incomplete: 8 of 9 experiments not finished" in partial.summary_markdown()
     assert len(partial.comparison_table()) == 0 and len(partial.variant_table()) == 1
     assert (write_report(partial)["comparison.md"]).is_file()  # a partial report works too
     written = first.stat().st_mtime_ns
@@ -165,7 +168,7 @@ def test_interrupted_study_resumes_without_recomputing(tmp_path, one_go, monkeyp
     messages = []
     resumed = _run(tmp_path, log=messages.append)
     assert first.stat().st_mtime_ns == written
-    assert len(calls) == 7  # 1 before the interruption + the 6 left
+    assert len(calls) == 9  # 1 before the interruption + the 8 left
     assert any("variant_custom_v1: finished earlier with the same config" in m for m in messages)
     _same_numbers(resumed.comparison_table(), one_go.comparison_table())
     _same_numbers(resumed.variant_table(), one_go.variant_table())
@@ -332,7 +335,14 @@ def test_summary_states_numbers_computed_from_the_results(one_go):
 def test_per_class_table_compares_f1_before_and_after_augmentation(one_go):
     table = one_go.per_class_table("mnist")
     assert list(table.index) == [str(d) for d in range(10)]
-    assert list(table.columns) == ["val F1", "test F1", "test F1 augmented", "change"]
+    assert list(table.columns) == [
+        "val F1",
+        "test F1",
+        "test F1 augmented",
+        "change",
+        "test F1 oversample",
+        "test F1 loss weight",
+    ]
     before = one_go.results[one_go.best_key("mnist")]["test"]["report"]
     after = one_go.results["mnist/augmented"]["test"]["report"]
     assert table.loc["4", "test F1"] == before["4"]["f1-score"]
@@ -375,6 +385,7 @@ def test_tables_hold_the_mean_spread_and_interval_of_the_seeds(two_seeds):
     assert len(runs) == 2 * len(two_seeds.expected_keys())
     table = two_seeds.comparison_table()
     assert (table["seeds"] == 2).all()
+    assert len(table) == 4  # the targeted runs have their own table
     for _, row in table.iterrows():
         name = "augmented" if row["augmented"] else {
             "alexnet": "alexnet", "custom": "custom"
@@ -433,6 +444,51 @@ def test_augmented_run_pairs_with_the_plain_run_at_an_equal_budget(two_seeds):
     assert "paired over 2 seeds" in text
 
 
+def test_targeted_runs_boost_the_weakest_validation_classes_at_an_equal_budget(two_seeds):
+    weakest = list(two_seeds.weakest_classes("mnist", 3).index)  # lowest mean validation F1
+    assert two_seeds.targeted_classes("mnist") == weakest
+    plain = two_seeds.seed_results(two_seeds.best_key("mnist"))
+    uniform = two_seeds.seed_results("mnist/augmented")
+    names = plain[0]["val"]["class_names"]
+    for method in ("oversample", "loss_weight"):
+        targeted = two_seeds.seed_results(f"mnist/targeted_{method}")
+        for base, run in zip(uniform, targeted, strict=True):
+            assert run["seed"] == base["seed"]
+            for field in ("model", "epochs", "batch_size", "recipe", "augmentation"):
+                assert run["config"][field] == base["config"][field]
+            assert run["train"]["config"]["recipe"] == base["train"]["config"]["recipe"]
+            assert run["train"]["epochs_run"] == base["train"]["epochs_run"]
+            assert run["config"]["class_boost"] == {
+                "classes": weakest,
+                "factor": 2.0,
+                "method": method,
+            }
+            labels = [names.index(c) for c in weakest]
+            assert run["train"]["config"]["class_boost"]["classes"] == labels
+    table = targeted_table(two_seeds)
+    assert list(table["training"]) == [
+        "no augmentation",
+        "uniform augmentation",
+        "targeted augmentation, oversample",
+        "targeted augmentation, loss weight",
+    ]
+    row = table.iloc[2]
+    runs = two_seeds.seed_results("mnist/targeted_oversample")
+    f1 = np.mean([r["test"]["report"][c]["f1-score"] for r in runs for c in weakest])
+    assert row["boosted F1"] == pytest.approx(f1)
+    test = paired_test(
+        two_seeds.accuracies("mnist/targeted_oversample", "test"),
+        two_seeds.accuracies("mnist/augmented", "test"),
+    )
+    assert row["vs uniform (pp)"] == pytest.approx(100 * test.mean_difference)
+    assert row["p exact"] == pytest.approx(test.p_exact)
+    assert pd.isna(table.iloc[1]["vs uniform (pp)"])  # uniform is the reference
+    text = two_seeds.summary_markdown()
+    classes = f"{weakest[0]}, {weakest[1]} and {weakest[2]}: 2x the weight of the others"
+    assert f"- Targeted augmentation of the weakest classes on validation ({classes}" in text
+    assert test.describe("oversample", "uniform augmentation") in text
+
+
 def test_rerun_skips_every_seed_run_and_more_seeds_train_only_the_new_ones(
     two_seeds, tmp_path, monkeypatch
 ):
@@ -441,7 +497,7 @@ def test_rerun_skips_every_seed_run_and_more_seeds_train_only_the_new_ones(
     messages = []
     again = _run(tmp_path, seeds=2, log=messages.append)
     assert calls == []
-    assert sum("finished earlier with the same config" in m for m in messages) == 14
+    assert sum("finished earlier with the same config" in m for m in messages) == 18
     assert again.runs == two_seeds.runs
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, seeds=3, log=_interrupt_after(1))
@@ -458,7 +514,7 @@ def test_cli_seeds_flag_runs_every_experiment_per_seed(two_seeds, tmp_path, monk
         "--val-fraction", "0.02", "--test-fraction", "0.2", "--batch-size", "32", "--verbose", "0",
     ]  # fmt: skip
     assert cli.main(["run", *flags, "--seeds", "2", "--artifacts", str(tmp_path)]) == 0
-    assert calls == []  # the same 14 seed runs, all finished
+    assert calls == []  # the same 18 seed runs, all finished
     assert load_study(tmp_path / "demo").seeds == 2
     assert "seeds 42-43 (2)" in (tmp_path / "demo" / "comparison.md").read_text()
 

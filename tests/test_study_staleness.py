@@ -16,7 +16,7 @@ from cnnbench.artifacts import read_json, write_json
 from cnnbench.config import get_profile
 from cnnbench.study import load_study, run_study
 
-BAR = re.compile(r"study: \d+/7 experiments")
+BAR = re.compile(r"study: \d+/9 experiments")
 
 
 def _write_mnist(folder, pixel_seed):
@@ -105,10 +105,10 @@ def test_progress_bar_on_stderr_when_verbose_only(tmp_path, capsys):
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, verbose=1, log=_interrupt_after(1, messages))
     err = capsys.readouterr().err
-    assert "study: 0/7 experiments" in err
+    assert "study: 0/9 experiments" in err
     # after one experiment: 6 one-epoch experiments left at the pace measured so far
-    assert re.search(r"study: 1/7 experiments .* elapsed, ETA \d+:\d\d", err)
-    assert any(m.startswith("[1/7] mnist/variant_custom_v1: done in") for m in messages)
+    assert re.search(r"study: 1/9 experiments .* elapsed, ETA \d+:\d\d", err)
+    assert any(m.startswith("[1/9] mnist/variant_custom_v1: done in") for m in messages)
 
 
 @pytest.mark.parametrize(("verbose", "log"), [(1, None), (0, print)])
