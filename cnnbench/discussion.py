@@ -239,3 +239,66 @@ def _targeted_sentence(study: Study, dataset: str) -> str:
         f"uniform augmentation, which reached {_pct(_mean(study, uniform_key, 'test', 'accuracy'))}"
         " on test): " + "; ".join(parts) + "."
     )
+
+
+def limitations_markdown(study: Study) -> str:
+    """What the study's numbers rest on and what they do not show, from its own settings and
+    results: data variant and sample, seeds, budgets, recipes, hardware."""
+    if not study.results:
+        raise ConfigError(f"study {str(study.path)!r} has no finished experiment yet")
+    results = [r for by_seed in study.runs.values() for r in by_seed.values()]
+    lines = []
+    for dataset in study.datasets:
+        info = study.dataset_info(dataset)
+        if info is None:
+            continue
+        sizes = info["sizes"]
+        lines.append(
+            f"- **Data ({display_name(dataset)}).** {info['variant']}; {sizes['train']:,} training "
+            f"images (sample fraction {study.profile.sample_fraction:g}, drawn once with seed "
+            f"{study.seed}), {sizes['val']:,} validation, {sizes['test']:,} test. Another "
+            "sample would move the numbers a little; the test set is used once, for reporting."
+        )
+    floor = 2 / 2**study.seeds
+    lines.append(
+        f"- **Seeds.** {study.seeds} training seed{'s' if study.seeds > 1 else ''} per experiment"
+        + (
+            f"; the exact paired test's smallest two-sided p is {floor:.3g}, so no difference is "
+            "called significant at 5% with fewer than 6 seeds (the paired t-test's p is given "
+            "beside it, under its normality assumption)."
+            if study.seeds > 1
+            else ": no spread and no test; run with `seeds` >= 3 for intervals."
+        )
+    )
+    budgets = "; ".join(
+        f"{display_name(d)} "
+        + (f"{e.variants} for the variants, " if d == study.selection_dataset else "")
+        + f"{e.main} for the compared and augmented runs"
+        for d, e in study.profile.epochs.items()
+        if d in study.datasets
+    )
+    lines.append(
+        f"- **Budgets.** Epochs: {budgets}; the original study trained 30 and 50. Short budgets "
+        "favour models and recipes that converge fast, and augmentation makes the training "
+        "task harder to fit: the ranking at the original's budgets may differ (the `standard` "
+        "profile runs them)."
+    )
+    recipes = sorted({r["train"]["config"]["recipe"]["name"] for r in results})
+    lines.append(
+        f'- **Recipes.** `recipe="{study.profile.recipe}"` gave {", ".join(recipes)}: '
+        "networks with BatchNorm train with one-cycle SGD, plain ones with one-cycle AdamW (SGD "
+        "at that rate leaves them at chance), so an architecture comparison includes its recipe. "
+        "No per-model hyperparameter search was made."
+    )
+    hardware = "; ".join(dict.fromkeys(r["environment"]["hardware"] for r in results))
+    lines.append(
+        f"- **Hardware.** Times and latencies were measured on {hardware}. Their ratios change "
+        "on a GPU, where FLOPs matter less than on a CPU and small models leave it idle; latency "
+        "is one image at a time through Keras."
+    )
+    lines.append(
+        "- **Not shown.** Robustness to other data (corruptions, other datasets), calibration, "
+        "memory at inference and energy; the weakest classes are chosen on validation by the "
+        "best model without augmentation and may differ for the others."
+    )
+    return "\n".join(lines) + "\n"

@@ -7,6 +7,10 @@ offline) or, through kaleido and Google Chrome, ``.png``/``.svg``/``.pdf``; Matp
 ``.png``/``.svg``/``.pdf``. Parent folders are created. Bad arguments raise
 :class:`~cnnbench.errors.ConfigError` naming what is allowed.
 
+The study's trade-off charts (:func:`plot_tradeoff`, :func:`plot_training_time`) take its
+per-seed table, ``study.runs_frame()``, and draw one panel per dataset with the mean over the
+seeds and error bars of one standard deviation.
+
 Matplotlib, Seaborn, pandas and Keras are imported only when a function needs them.
 """
 
@@ -15,6 +19,7 @@ import numbers
 from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -28,8 +33,49 @@ SPLITS = ("train", "val", "test")
 SAVE_FORMATS = {"plotly": (".html", ".png", ".svg", ".pdf"), "matplotlib": (".png", ".svg", ".pdf")}
 HISTORY_METRICS = ("accuracy", "loss")
 REPORT_SUMMARY_KEYS = ("accuracy", "macro avg", "weighted avg", "micro avg")
-COLORS = {"train": "#4C72B0", "validation": "#DD8452", "best epoch": "#C44E52"}  # seaborn "deep"
+PALETTE = (  # seaborn "deep": ten distinct hues, the same in both backends
+    "#4C72B0",
+    "#DD8452",
+    "#55A868",
+    "#C44E52",
+    "#8172B3",
+    "#937860",
+    "#DA8BC3",
+    "#8C8C8C",
+    "#CCB974",
+    "#64B5CD",
+)
+COLORS = {"train": PALETTE[0], "validation": PALETTE[1], "best epoch": PALETTE[3]}
+# Past len(PALETTE) curves, colours repeat with the next dash style, so curves stay distinct.
+PLOTLY_DASHES = ("solid", "dash", "dot", "dashdot")
+MPL_DASHES = ("-", "--", ":", "-.")
 PLOTLY_TEMPLATE = "plotly_white"
+# Half an epoch either side of the curves: a 1-epoch run is one centred point on a whole-epoch
+# tick instead of a dot on an axis of fractional epochs (0.95-1.05).
+EPOCH_PAD = 0.5
+# Scores (F1, precision, ...) all above this get a value axis zoomed to them: MNIST's F1 of
+# 0.97-1.0 per class would otherwise be bars of equal height. The lower end is a margin below
+# the lowest score, rounded down to SCORE_STEP.
+SCORE_ZOOM_ABOVE = 0.5
+SCORE_MARGIN = 0.2  # of the distance from the lowest score to 1
+SCORE_STEP = 0.01
+COLORBAR_TITLES = {True: "share of true class", False: "count"}  # by normalize
+# Columns of study.runs_frame() plot_tradeoff accepts as x, with their axis titles.
+TRADEOFF_X = {
+    "params": "Parameters",
+    "train time (s)": "Training time (s)",
+    "latency (ms)": "Latency, one image (ms)",
+    "MFLOPs/image": "MFLOPs per image",
+}
+LOG_X = ("params", "MFLOPs/image")  # span orders of magnitude from the small nets to AlexNet
+RUN_KEYS = ("experiment", "dataset", "model")  # columns naming a run's experiment in runs_frame()
+PARAM_GROUPS = {  # parameter_breakdown's groups -> legend names
+    "conv": "convolutional layers",
+    "dense": "dense layers",
+    "other": "other layers (normalization, ...)",
+}
+PARAM_COLORS = {"conv": PALETTE[0], "dense": PALETTE[1], "other": PALETTE[7]}
+SHARE_LABEL_MIN = 0.05  # parts of a stacked bar thinner than this share get no label
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -61,7 +107,8 @@ def plot_history(history, title=None, *, backend="plotly", save_path=None):
 
 
 def compare_models(histories, names, metric="val_accuracy", *, backend="plotly", save_path=None):
-    """One curve per model of ``metric`` per epoch (histories as accepted by plot_history)."""
+    """One curve per model of ``metric`` per epoch on one panel (histories as accepted by
+    plot_history). To compare models on several datasets, use :func:`compare_histories`."""
     _check_output(backend, save_path)
     histories, names = list(histories), [str(n) for n in names]
     if not histories or len(histories) != len(names):
@@ -69,15 +116,93 @@ def compare_models(histories, names, metric="val_accuracy", *, backend="plotly",
             f"histories and names must be non-empty and of equal length; "
             f"got {len(histories)} histories and {len(names)} names"
         )
-    series = {}
-    for name, history in zip(names, histories, strict=True):
-        hist = _history_dict(history)
-        if metric not in hist:
+    if len(set(names)) != len(names):
+        raise ConfigError(f"names must be unique, one per history; got {names}")
+    panels = {"": _metric_series(dict(zip(names, histories, strict=True)), metric)}
+    title = f"{_label(metric)} per model"
+    return _render(backend, save_path, _lines_plotly, _lines_mpl, panels, metric, title)
+
+
+def compare_histories(
+    histories, metric="val_accuracy", title=None, *, backend="plotly", save_path=None
+):
+    """One panel per dataset, one curve per model of ``metric`` per epoch.
+
+    Args:
+        histories: ``{dataset name: {model label: history}}`` (histories as accepted by
+            plot_history), e.g. ``{"MNIST": {"custom": h1, "alexnet": h2}, "CIFAR-10": {...}}``.
+            A label keeps its colour on every panel.
+        title: figure title (default ``"<metric> per epoch"``); each panel is titled with its
+            dataset.
+    """
+    _check_output(backend, save_path)
+    if not isinstance(histories, Mapping) or not histories:
+        raise ConfigError(
+            "histories must be a non-empty mapping {dataset: {label: history}}; "
+            f"got {type(histories).__name__}"
+        )
+    panels = {}
+    for dataset, runs in histories.items():
+        if not isinstance(runs, Mapping) or not runs:
             raise ConfigError(
-                f"metric {metric!r} is not in the history of {name!r}: {sorted(hist)}"
+                f"histories[{dataset!r}] must be a non-empty mapping {{label: history}}; "
+                f"got {type(runs).__name__}"
             )
-        series[name] = hist[metric]
-    return _render(backend, save_path, _lines_plotly, _lines_mpl, series, metric)
+        panels[str(dataset)] = _metric_series(runs, metric)
+    title = title or f"{_label(metric)} per epoch"
+    return _render(backend, save_path, _lines_plotly, _lines_mpl, panels, metric, title)
+
+
+def plot_history_grid(histories, title=None, *, backend="plotly", save_path=None):
+    """Training and validation curves of several runs side by side: one column per run, accuracy
+    on top and loss below, each run's best validation epoch starred.
+
+    Args:
+        histories: ``{run label: history}`` (histories as accepted by :func:`plot_history`).
+    """
+    _check_output(backend, save_path)
+    if not isinstance(histories, Mapping) or not histories:
+        raise ConfigError(
+            f"histories must be a non-empty mapping {{label: history}}; got {type(histories)}"
+        )
+    columns = {}
+    for label, history in histories.items():
+        hist = _history_dict(history)
+        best = _best_epoch(history, hist)
+        columns[str(label)] = {m: _history_curves(hist, m, best) for m in HISTORY_METRICS}
+    missing = [label for label, c in columns.items() if not all(c.values())]
+    if missing:
+        raise ConfigError(f"histories of {missing} have no accuracy or loss per epoch")
+    title = title or "Training and validation curves"
+    return _render(backend, save_path, _history_grid_plotly, _history_grid_mpl, columns, title)
+
+
+def plot_confusion_grid(matrices, title=None, *, backend="plotly", save_path=None):
+    """Confusion matrices of several runs side by side, each normalised by true class, on one
+    shared colour scale; each panel's title gives the run's accuracy.
+
+    Args:
+        matrices: ``{run label: (confusion matrix, class names)}``.
+    """
+    _check_output(backend, save_path)
+    if not isinstance(matrices, Mapping) or not matrices:
+        raise ConfigError(
+            f"matrices must be a non-empty mapping {{label: (cm, class names)}}; got {matrices!r}"
+        )
+    panels = {}
+    for label, (cm, class_names) in matrices.items():
+        cm = np.asarray(cm)
+        names = [str(n) for n in class_names]
+        if cm.ndim != 2 or cm.shape != (len(names), len(names)) or (cm < 0).any():
+            raise ConfigError(
+                f"matrices[{label!r}] must be a square matrix of counts with one row per class "
+                f"name; got shape {cm.shape} and {len(names)} class names"
+            )
+        z, _ = _confusion_cells(cm, normalize=True)
+        accuracy = np.trace(cm) / max(1, cm.sum())
+        panels[f"{label} ({accuracy:.1%})"] = (z, names)
+    title = title or "Confusion matrices (share of each true class)"
+    return _render(backend, save_path, _confusion_grid_plotly, _confusion_grid_mpl, panels, title)
 
 
 def plot_confusion_matrix(
@@ -126,11 +251,15 @@ def per_class_bar(
         class_names: one label per class, replacing the labels of ``scores`` in order.
         metric: the report column to plot (``"precision"``, ``"recall"``, ``"f1-score"``,
             ``"support"``) and the y-axis label.
+
+    When every value is a score above 0.5 (at most 1), the value axis spans from a little below
+    the lowest to 1, so that differences between classes scoring 0.97-1.0 show.
     """
     _check_output(backend, save_path)
     groups = _score_groups(scores, class_names, metric)
     title = title or f"Per-class {_label(metric).lower()}"
-    return _render(backend, save_path, _bars_plotly, _bars_mpl, groups, metric, title)
+    value_range = _score_range(groups)
+    return _render(backend, save_path, _bars_plotly, _bars_mpl, groups, metric, title, value_range)
 
 
 def visualize_architecture(model, save_path=None, *, backend="plotly"):
@@ -141,10 +270,7 @@ def visualize_architecture(model, save_path=None, *, backend="plotly"):
     Needs neither pydot nor graphviz.
     """
     _check_output(backend, save_path)
-    if not getattr(model, "built", False):
-        raise ConfigError(
-            "model must be a built Keras model (give it an Input, call it once, or model.build())"
-        )
+    _check_built(model)
     rows = list(_layer_rows(model))
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     title = f"{model.name}: {model.count_params():,} parameters ({trainable:,} trainable)"
@@ -169,6 +295,74 @@ def plot_parameter_comparison(models, names=None, *, backend="plotly", save_path
     return _render(
         backend, save_path, _params_plotly, _params_mpl, dict(zip(names, counts, strict=True))
     )
+
+
+def plot_tradeoff(
+    runs, x="params", y="test acc (%)", title=None, *, backend="plotly", save_path=None
+):
+    """Accuracy against cost: one panel per dataset, one point per experiment.
+
+    Args:
+        runs: the study's per-seed table, ``study.runs_frame()`` (a pandas DataFrame with
+            columns ``experiment``, ``dataset``, ``model`` and the ones plotted). Runs missing
+            ``x`` or ``y`` (e.g. no latency measured) are left out.
+        x: the cost: one of ``"params"``, ``"train time (s)"``, ``"latency (ms)"``,
+            ``"MFLOPs/image"`` (params and MFLOPs on a log axis).
+        y: a numeric column, by default ``"test acc (%)"``.
+        title: figure title (default ``"<y> vs <x>"``); panels are titled with their dataset.
+
+    Each point is the mean over the experiment's seeds, with error bars of one standard
+    deviation (ddof=1) on y, and on x where it varies over the seeds (times, not parameters).
+    Points are labelled with the model, ``" + aug"`` for the augmented retrain and
+    ``" + targeted (<method>)"`` for the targeted ones.
+    """
+    _check_output(backend, save_path)
+    if x not in TRADEOFF_X:
+        raise ConfigError(f"x must be one of {list(TRADEOFF_X)}; got {x!r}")
+    panels = _seed_stats(runs, (x, y))
+    title = title or f"{_label(y)} vs {TRADEOFF_X[x].lower()} (mean ± std over seeds)"
+    return _render(backend, save_path, _tradeoff_plotly, _tradeoff_mpl, panels, x, y, title)
+
+
+def plot_training_time(runs, title=None, *, backend="plotly", save_path=None):
+    """Bars of the mean training time of each experiment, one panel per dataset, with error bars
+    of one standard deviation over the seeds (``runs``: ``study.runs_frame()``, as for
+    :func:`plot_tradeoff`)."""
+    _check_output(backend, save_path)
+    column = "train time (s)"
+    panels = _seed_stats(runs, (column,))
+    title = title or "Training time per experiment (mean ± std over seeds)"
+    return _render(backend, save_path, _stat_bars_plotly, _stat_bars_mpl, panels, column, title)
+
+
+def parameter_breakdown(model):
+    """Parameters of a built Keras model by layer kind.
+
+    Returns ``{"conv": ..., "dense": ..., "other": ..., "total": ..., "dense share": ...}``:
+    counts in convolutional layers (any ``Conv`` class), dense layers and the rest (batch
+    normalization, ...), their sum, and the dense layers' fraction of it (0-1). Nested models
+    are counted by their layers; a layer used twice is counted once.
+    """
+    _check_built(model)
+    counts = dict.fromkeys(PARAM_GROUPS, 0)
+    for layer in {id(layer): layer for layer in _leaf_layers(model)}.values():
+        counts[_param_group(layer)] += layer.count_params()
+    total = sum(counts.values())
+    return {**counts, "total": total, "dense share": counts["dense"] / total if total else 0.0}
+
+
+def plot_parameter_breakdown(models, names=None, title=None, *, backend="plotly", save_path=None):
+    """Stacked bars of each model's parameters in convolutional, dense and other layers
+    (:func:`parameter_breakdown`), each part labelled with its share of the model's total.
+
+    ``models``: ``{name: keras.Model}``, or a sequence of models named by ``names`` (default:
+    each model's ``name``).
+    """
+    _check_output(backend, save_path)
+    named = _named_models(models, names)
+    breakdowns = {name: parameter_breakdown(model) for name, model in named.items()}
+    title = title or "Parameters by layer kind"
+    return _render(backend, save_path, _breakdown_plotly, _breakdown_mpl, breakdowns, title)
 
 
 def show_samples(ds, n_per_class=5, split="train", *, backend="plotly", save_path=None):
@@ -250,6 +444,13 @@ def _check_output(backend, save_path):
         )
 
 
+def _check_built(model):
+    if not getattr(model, "built", False):
+        raise ConfigError(
+            "model must be a built Keras model (give it an Input, call it once, or model.build())"
+        )
+
+
 def _label(metric):
     """``"val_accuracy"`` -> ``"Validation accuracy"``."""
     text = metric.replace("val_", "validation ", 1) if metric.startswith("val_") else metric
@@ -259,6 +460,8 @@ def _label(metric):
 
 def _history_dict(history):
     hist = getattr(history, "history", history)
+    if type(hist).__name__ == "DataFrame":  # e.g. Study.history(): one column per metric
+        hist = hist.to_dict("list")
     if not isinstance(hist, Mapping) or not hist:
         raise ConfigError(
             "history must be a non-empty dict of per-epoch metrics, a keras History or an object "
@@ -291,10 +494,24 @@ def _history_curves(hist, metric, best):
     return curves
 
 
+def _metric_series(runs, metric):
+    """``{label: values of metric per epoch}`` from ``{label: history}``."""
+    series = {}
+    for label, history in runs.items():
+        hist = _history_dict(history)
+        if metric not in hist:
+            raise ConfigError(
+                f"metric {metric!r} is not in the history of {label!r}: {sorted(hist)}"
+            )
+        series[str(label)] = hist[metric]
+    return series
+
+
 def _confusion_cells(cm, normalize):
-    """Colour values and per-cell annotations (lines separated by ``\\n``)."""
+    """Colour values and per-cell annotations (lines separated by ``\\n``); counts with
+    thousands separators, fractional ones (e.g. means over seeds) to one decimal."""
     integral = bool(np.all(np.mod(cm, 1) == 0))
-    counts = [[f"{int(c)}" if integral else f"{c:.3g}" for c in row] for row in cm]
+    counts = [[f"{int(c):,}" if integral else f"{c:,.1f}" for c in row] for row in cm]
     if not normalize:
         return cm, counts
     totals = cm.sum(axis=1, keepdims=True)
@@ -324,6 +541,19 @@ def _score_groups(scores, class_names, metric):
                 f"{label!r} has {list(values)}"
             )
     return groups
+
+
+def _score_range(groups):
+    """``(low, 1.0)`` for the value axis when every value is a score above SCORE_ZOOM_ABOVE,
+    else ``None`` (the axis starts at 0)."""
+    values = [v for scores in groups.values() for v in scores.values()]
+    lowest = min(values)
+    if lowest <= SCORE_ZOOM_ABOVE or max(values) > 1:
+        return None
+    margin = max(SCORE_MARGIN * (1 - lowest), SCORE_STEP)
+    # round() first: 0.99 / 0.01 is 98.999..., which would floor a whole step too low.
+    steps = math.floor(round((lowest - margin) / SCORE_STEP, 9))
+    return round(steps * SCORE_STEP, 9), 1.0
 
 
 def _is_report(scores):
@@ -382,6 +612,103 @@ def _output_shape(layer):
     except (AttributeError, ValueError):  # never called symbolically, or several outputs
         return "?"
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _leaf_layers(model):
+    """The layers of ``model`` that are not models themselves, nested models' included."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+def _param_group(layer):
+    """Key of PARAM_GROUPS, by class name along the class hierarchy (subclasses included)."""
+    kinds = [cls.__name__ for cls in type(layer).__mro__]
+    if any("Conv" in kind for kind in kinds):
+        return "conv"
+    if any(kind.endswith("Dense") for kind in kinds):  # Dense, EinsumDense
+        return "dense"
+    return "other"
+
+
+def _named_models(models, names):
+    """``{name: model}`` from a mapping or from a sequence of models and optional names."""
+    if isinstance(models, Mapping):
+        if names is not None:
+            raise ConfigError("give names only with a sequence of models, not with a mapping")
+        named = {str(k): v for k, v in models.items()}
+    else:
+        models = list(models)
+        names = [getattr(m, "name", None) for m in models] if names is None else list(names)
+        if len(names) != len(models):
+            raise ConfigError(f"got {len(names)} names for {len(models)} models")
+        named = dict(zip(map(str, names), models, strict=True))
+        if len(named) != len(models):
+            raise ConfigError(f"model names must be unique; got {names}")
+    if not named:
+        raise ConfigError("models is empty")
+    return named
+
+
+class _Stat(NamedTuple):
+    """One experiment on one dataset: label, seed count, and per column mean and std."""
+
+    label: str
+    seeds: int
+    means: tuple
+    stds: tuple
+
+
+def _seed_stats(runs, columns):
+    """``{dataset: [_Stat per experiment]}`` of ``columns`` of a runs frame, in frame order;
+    std is over the seeds (ddof=1), 0 for a single seed."""
+    import pandas as pd
+
+    if not isinstance(runs, pd.DataFrame):
+        raise ConfigError(
+            f"runs must be the study's per-seed table, study.runs_frame(); "
+            f"got {type(runs).__name__}"
+        )
+    missing = [c for c in (*RUN_KEYS, *columns) if c not in runs.columns]
+    if missing:
+        raise ConfigError(
+            f"runs lacks columns {missing} (expected study.runs_frame(); it has "
+            f"{list(runs.columns)})"
+        )
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(runs[column]):
+            raise ConfigError(f"column {column!r} of runs must hold numbers")
+    measured = runs.dropna(subset=list(columns))
+    if measured.empty:
+        raise ConfigError(f"runs has no run with {list(columns)} measured")
+    panels = {}
+    for (dataset, experiment), group in measured.groupby(["dataset", "experiment"], sort=False):
+        stat = _Stat(
+            _experiment_label(experiment, group["model"].iloc[0]),
+            len(group),
+            tuple(float(group[c].mean()) for c in columns),
+            tuple(float(group[c].std()) if len(group) > 1 else 0.0 for c in columns),
+        )
+        panels.setdefault(str(dataset), []).append(stat)
+    return panels
+
+
+def _experiment_label(experiment, model):
+    """``"custom_v2 + aug"`` for ``"cifar10/augmented"`` trained on custom_v2, and so on."""
+    from cnnbench.study import AUGMENTED, TARGETED, variant_experiment
+
+    name = str(experiment).rsplit("/", 1)[-1]
+    if name == AUGMENTED:
+        return f"{model} + aug"
+    if name in TARGETED:
+        return f"{model} + targeted ({TARGETED[name].replace('_', ' ')})"
+    if name == variant_experiment(model):  # the variant search, beside its best_variant retrain
+        return f"{model} (selection)"
+    return str(model)
 
 
 def _param_count(model):
@@ -490,8 +817,40 @@ def _save(fig, path):
 
 
 def _epoch_step(n_epochs):
-    """Plotly tick spacing keeping epoch ticks whole (about ten ticks at most)."""
+    """Tick spacing keeping epoch ticks whole (about ten ticks at most)."""
     return max(1, math.ceil(n_epochs / 10))
+
+
+def _epoch_range(n_epochs):
+    return [1 - EPOCH_PAD, n_epochs + EPOCH_PAD]
+
+
+def _epoch_axis_plotly(fig, n_epochs, col):
+    fig.update_xaxes(
+        title_text="Epoch",
+        range=_epoch_range(n_epochs),
+        dtick=_epoch_step(n_epochs),
+        row=1,
+        col=col,
+    )
+
+
+def _epoch_axis_mpl(ax, n_epochs):
+    from matplotlib.ticker import MultipleLocator
+
+    ax.set_xlim(_epoch_range(n_epochs))
+    ax.xaxis.set_major_locator(MultipleLocator(_epoch_step(n_epochs)))
+    ax.set_xlabel("Epoch")
+
+
+def _label_styles(labels):
+    """``{label: (colour, dash index)}``, in first-seen order: a label keeps its style on every
+    panel, and no two labels share one."""
+    unique = list(dict.fromkeys(labels))
+    return {
+        label: (PALETTE[i % len(PALETTE)], i // len(PALETTE) % len(MPL_DASHES))
+        for i, label in enumerate(unique)
+    }
 
 
 def _history_plotly(curves, title):
@@ -513,47 +872,180 @@ def _history_plotly(curves, title):
             )
             fig.add_trace(trace, row=1, col=col)
         epochs = max(len(x) for _, x, _, is_marker in panel if not is_marker)
-        fig.update_xaxes(title_text="Epoch", dtick=_epoch_step(epochs), row=1, col=col)
+        _epoch_axis_plotly(fig, epochs, col)
         fig.update_yaxes(title_text=_label(metric), row=1, col=col)
     fig.update_layout(title=title, hovermode="x unified")
     return fig
 
 
 def _history_mpl(curves, title):
-    from matplotlib.ticker import MaxNLocator
-
     fig, axes = _subplots(1, len(curves), figsize=(5.5 * len(curves), 4))
     for ax, (metric, panel) in zip(axes[0], curves.items(), strict=True):
         for name, x, y, is_marker in panel:
             style = {"marker": "*", "markersize": 16, "ls": ""} if is_marker else {"marker": "o"}
             label = f"{name} ({x[0]})" if is_marker else name
             ax.plot(x, y, label=label, color=COLORS[name], **style)
-        ax.set(title=_label(metric), xlabel="Epoch", ylabel=_label(metric))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(title=_label(metric), ylabel=_label(metric))
+        _epoch_axis_mpl(ax, max(len(x) for _, x, _, is_marker in panel if not is_marker))
         ax.legend()
     fig.suptitle(title)
     return fig
 
 
-def _lines_plotly(series, metric):
-    fig = go.Figure()
-    for name, values in series.items():
-        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=name))
-    fig.update_layout(title=f"{_label(metric)} per model", yaxis_title=_label(metric))
-    fig.update_xaxes(title_text="Epoch", dtick=_epoch_step(max(map(len, series.values()))))
+def _lines_plotly(panels, metric, title):
+    styles = _label_styles(label for series in panels.values() for label in series)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
+    shown = set()
+    for col, series in enumerate(panels.values(), start=1):
+        for label, values in series.items():
+            colour, dash = styles[label]
+            trace = go.Scatter(
+                x=list(range(1, len(values) + 1)),
+                y=values,
+                name=label,
+                legendgroup=label,
+                showlegend=label not in shown,  # one legend entry per label, for every panel
+                mode="lines+markers",
+                line={"color": colour, "dash": PLOTLY_DASHES[dash]},
+            )
+            fig.add_trace(trace, row=1, col=col)
+            shown.add(label)
+        _epoch_axis_plotly(fig, max(map(len, series.values())), col)
+        fig.update_yaxes(title_text=_label(metric), row=1, col=col)
+    fig.update_layout(title=title)
     return fig
 
 
-def _lines_mpl(series, metric):
-    from matplotlib.ticker import MaxNLocator
+def _lines_mpl(panels, metric, title):
+    styles = _label_styles(label for series in panels.values() for label in series)
+    fig, axes = _subplots(1, len(panels), figsize=(5 * len(panels) + 2, 4))
+    for ax, (name, series) in zip(axes[0], panels.items(), strict=True):
+        for label, values in series.items():
+            colour, dash = styles[label]
+            x = range(1, len(values) + 1)
+            ax.plot(x, values, marker="o", color=colour, ls=MPL_DASHES[dash], label=label)
+        ax.set(title=name, ylabel=_label(metric))
+        _epoch_axis_mpl(ax, max(map(len, series.values())))
+    handles = {line.get_label(): line for ax in axes[0] for line in ax.get_lines()}
+    fig.legend(handles.values(), handles.keys(), loc="outside right upper")
+    fig.suptitle(title)
+    return fig
 
-    fig, axes = _subplots(figsize=(7, 4))
-    ax = axes[0, 0]
-    for name, values in series.items():
-        ax.plot(range(1, len(values) + 1), values, marker="o", label=name)
-    ax.set(title=f"{_label(metric)} per model", xlabel="Epoch", ylabel=_label(metric))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend()
+
+def _history_grid_plotly(columns, title):
+    titles = [f"{label}: {_label(m).lower()}" for m in HISTORY_METRICS for label in columns]
+    fig = make_subplots(rows=len(HISTORY_METRICS), cols=len(columns), subplot_titles=titles)
+    for row, metric in enumerate(HISTORY_METRICS, start=1):
+        for col, curves in enumerate(columns.values(), start=1):
+            for name, x, y, is_marker in curves[metric]:
+                fig.add_trace(
+                    go.Scatter(
+                        x=x,
+                        y=y,
+                        name=name,
+                        legendgroup=name,
+                        showlegend=row == 1 and col == 1,
+                        mode="markers" if is_marker else "lines+markers",
+                        marker={
+                            "color": COLORS[name],
+                            "size": 12 if is_marker else 5,
+                            "symbol": "star" if is_marker else "circle",
+                        },
+                    ),
+                    row=row,
+                    col=col,
+                )
+            epochs = max(len(x) for _, x, _, is_marker in curves[metric] if not is_marker)
+            fig.update_xaxes(
+                range=_epoch_range(epochs), dtick=_epoch_step(epochs), row=row, col=col
+            )
+    fig.update_layout(title=title, height=520, width=max(600, 260 * len(columns)))
+    return fig
+
+
+def _history_grid_mpl(columns, title):
+    from matplotlib.ticker import MultipleLocator
+
+    n = len(columns)
+    fig, axes = _subplots(len(HISTORY_METRICS), n, figsize=(2.6 * n + 1, 4.6), sharex="col")
+    for row, metric in enumerate(HISTORY_METRICS):
+        for col, (label, curves) in enumerate(columns.items()):
+            ax = axes[row, col]
+            for name, x, y, is_marker in curves[metric]:
+                style = (
+                    {"marker": "*", "markersize": 11, "ls": ""}
+                    if is_marker
+                    else {"marker": "o", "markersize": 3}
+                )
+                ax.plot(x, y, color=COLORS[name], label=name, **style)
+            epochs = max(len(x) for _, x, _, is_marker in curves[metric] if not is_marker)
+            ax.set_xlim(_epoch_range(epochs))
+            ax.xaxis.set_major_locator(MultipleLocator(_epoch_step(epochs)))
+            ax.set_title(label if row == 0 else "", fontsize=9)
+            ax.tick_params(labelsize=7)
+            if col == 0:
+                ax.set_ylabel(_label(metric))
+            if row == len(HISTORY_METRICS) - 1:
+                ax.set_xlabel("Epoch", fontsize=8)
+    handles = {line.get_label(): line for line in axes[0, 0].get_lines()}
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=3)
+    fig.suptitle(title)
+    return fig
+
+
+def _confusion_grid_plotly(panels, title):
+    fig = make_subplots(
+        rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.02
+    )
+    for col, (z, names) in enumerate(panels.values(), start=1):
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                x=names,
+                y=names,
+                coloraxis="coloraxis",
+                hovertemplate="true: %{y}<br>predicted: %{x}<br>%{z:.1%}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.update_xaxes(type="category", row=1, col=col)
+        fig.update_yaxes(
+            type="category", autorange="reversed", showticklabels=col == 1, row=1, col=col
+        )
+    fig.update_layout(
+        title=title,
+        coloraxis={
+            "colorscale": "Blues",
+            "cmin": 0,
+            "cmax": 1,
+            "colorbar": {"title": {"text": COLORBAR_TITLES[True]}, "tickformat": ".0%"},
+        },
+        height=360,
+        width=max(600, 300 * len(panels)),
+    )
+    return fig
+
+
+def _confusion_grid_mpl(panels, title):
+    from matplotlib.ticker import PercentFormatter
+
+    n = len(panels)
+    fig, axes = _subplots(1, n, figsize=(2.6 * n + 1.2, 3.2))
+    for col, (label, (z, names)) in enumerate(panels.items()):
+        ax = axes[0, col]
+        image = ax.imshow(z, cmap="Blues", vmin=0, vmax=1)
+        ticks = range(len(names))
+        ax.set_xticks(ticks, names, rotation=90, fontsize=6)
+        ax.set_yticks(ticks, names if col == 0 else [], fontsize=6)
+        ax.set_title(label, fontsize=9)
+        ax.grid(False)
+        if col == 0:
+            ax.set_ylabel("True label", fontsize=8)
+        ax.set_xlabel("Predicted label", fontsize=8)
+    bar = fig.colorbar(image, ax=axes[0].tolist(), format=PercentFormatter(1.0, decimals=0))
+    bar.set_label(COLORBAR_TITLES[True])
+    fig.suptitle(title)
     return fig
 
 
@@ -569,6 +1061,10 @@ def _heatmap_plotly(z, text, names, normalize, title):
             colorscale="Blues",
             zmin=0,
             zmax=1 if normalize else None,
+            colorbar={
+                "title": {"text": COLORBAR_TITLES[normalize]},
+                "tickformat": ".0%" if normalize else ",",
+            },
         )
     )
     fig.update_xaxes(title_text="Predicted label", type="category")
@@ -580,6 +1076,7 @@ def _heatmap_plotly(z, text, names, normalize, title):
 
 def _heatmap_mpl(z, text, names, normalize, title):
     import seaborn as sns
+    from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
     size = 2.5 + 0.6 * len(names)
     fig, axes = _subplots(figsize=(size + 1, size))
@@ -595,13 +1092,19 @@ def _heatmap_mpl(z, text, names, normalize, title):
         yticklabels=names,
         annot_kws={"fontsize": 8},
         square=True,
+        cbar_kws={
+            "label": COLORBAR_TITLES[normalize],
+            "format": PercentFormatter(1.0, decimals=0)
+            if normalize
+            else StrMethodFormatter("{x:,.0f}"),
+        },
         ax=ax,
     )
     ax.set(title=title, xlabel="Predicted label", ylabel="True label")
     return fig
 
 
-def _bars_plotly(groups, metric, title):
+def _bars_plotly(groups, metric, title, value_range):
     fig = go.Figure()
     for label, values in groups.items():
         fig.add_trace(
@@ -617,12 +1120,12 @@ def _bars_plotly(groups, metric, title):
         barmode="group",
         showlegend=len(groups) > 1,
         xaxis={"title": "Class", "type": "category"},
-        yaxis_title=_label(metric),
+        yaxis={"title": _label(metric), "range": value_range},
     )
     return fig
 
 
-def _bars_mpl(groups, metric, title):
+def _bars_mpl(groups, metric, title, value_range):
     classes = list(next(iter(groups.values())))
     fig, axes = _subplots(figsize=(max(6, 0.6 * len(classes) * len(groups)), 4))
     ax = axes[0, 0]
@@ -636,6 +1139,8 @@ def _bars_mpl(groups, metric, title):
         ax.bar_label(bars, fmt="%.3g", fontsize=7)
     ax.set_xticks(positions, classes, rotation=45 if len(classes) > 10 else 0)
     ax.set(title=title, xlabel="Class", ylabel=_label(metric))
+    if value_range:
+        ax.set_ylim(value_range)
     if len(groups) > 1:
         ax.legend()
     return fig
@@ -643,7 +1148,12 @@ def _bars_mpl(groups, metric, title):
 
 def _params_plotly(counts):
     fig = go.Figure(
-        go.Bar(x=list(counts), y=list(counts.values()), text=[f"{c:,}" for c in counts.values()])
+        go.Bar(
+            x=list(counts),
+            y=list(counts.values()),
+            text=[f"{c:,}" for c in counts.values()],
+            hovertemplate="%{x}: %{y:,} parameters<extra></extra>",
+        )
     )
     fig.update_layout(
         title="Parameters per model",
@@ -662,6 +1172,195 @@ def _params_mpl(counts):
     ax.bar_label(bars, labels=[f"{c:,}" for c in counts.values()], fontsize=8)
     ax.set(title="Parameters per model", xlabel="Model", ylabel="Parameters")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    return fig
+
+
+def _stat_colours(panels):
+    """``{experiment label: colour}``, the same on every panel."""
+    styles = _label_styles(stat.label for stats in panels.values() for stat in stats)
+    return {label: colour for label, (colour, _) in styles.items()}
+
+
+def _plotly_errors(stds):
+    """Plotly error bars of these standard deviations, hidden where none varies."""
+    return {"type": "data", "array": list(stds), "visible": any(sd > 0 for sd in stds)}
+
+
+def _number(value):
+    """Thousands separated from 1,000 on (parameter counts), else three significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def _stat_hover(stat, columns):
+    lines = [f"<b>{stat.label}</b>"]
+    for column, mean, sd in zip(columns, stat.means, stat.stds, strict=True):
+        lines.append(f"{column}: {_number(mean)}" + (f" ± {_number(sd)}" if sd else ""))
+    lines.append(f"{stat.seeds} seed{'s' if stat.seeds > 1 else ''}")
+    return "<br>".join(lines)
+
+
+def _label_sides(stats):
+    """``"right"`` or ``"left"`` per point, for its label: points at the same x (one model and
+    its retrains, at equal parameters) alternate sides up the y axis, so labels overlap less."""
+    seen, sides = {}, {}
+    for i in sorted(range(len(stats)), key=lambda i: stats[i].means[1]):
+        x = stats[i].means[0]
+        sides[i] = "left" if seen.get(x, 0) % 2 else "right"
+        seen[x] = seen.get(x, 0) + 1
+    return [sides[i] for i in range(len(stats))]
+
+
+def _tradeoff_plotly(panels, x, y, title):
+    colours = _stat_colours(panels)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
+    for col, stats in enumerate(panels.values(), start=1):
+        trace = go.Scatter(
+            x=[s.means[0] for s in stats],
+            y=[s.means[1] for s in stats],
+            error_x=_plotly_errors([s.stds[0] for s in stats]),
+            error_y=_plotly_errors([s.stds[1] for s in stats]),
+            mode="markers+text",
+            text=[s.label for s in stats],
+            textposition=[f"middle {side}" for side in _label_sides(stats)],
+            cliponaxis=False,  # labels of the outermost points may reach past the axes
+            marker={"color": [colours[s.label] for s in stats], "size": 10},
+            customdata=[_stat_hover(s, (x, y)) for s in stats],
+            hovertemplate="%{customdata}<extra></extra>",
+            showlegend=False,
+        )
+        fig.add_trace(trace, row=1, col=col)
+        axis_type = "log" if x in LOG_X else "linear"
+        fig.update_xaxes(title_text=TRADEOFF_X[x], type=axis_type, row=1, col=col)
+        fig.update_yaxes(title_text=_label(y), row=1, col=col)
+    fig.update_layout(title=title)
+    return fig
+
+
+def _tradeoff_mpl(panels, x, y, title):
+    colours = _stat_colours(panels)
+    fig, axes = _subplots(1, len(panels), figsize=(6 * len(panels), 4.5))
+    for ax, (dataset, stats) in zip(axes[0], panels.items(), strict=True):
+        xs, ys = [s.means[0] for s in stats], [s.means[1] for s in stats]
+        xerr, yerr = [s.stds[0] for s in stats], [s.stds[1] for s in stats]
+        ax.errorbar(
+            xs,
+            ys,
+            xerr=xerr if any(xerr) else None,
+            yerr=yerr if any(yerr) else None,
+            fmt="none",
+            ecolor="0.6",
+            capsize=3,
+            zorder=1,
+        )
+        ax.scatter(xs, ys, c=[colours[s.label] for s in stats], s=50, zorder=2)
+        for stat, side in zip(stats, _label_sides(stats), strict=True):
+            ax.annotate(
+                stat.label,
+                stat.means,
+                xytext=(6 if side == "right" else -6, 0),
+                textcoords="offset points",
+                ha="left" if side == "right" else "right",
+                va="center",
+                fontsize=8,
+            )
+        ax.set(title=dataset, xlabel=TRADEOFF_X[x], ylabel=_label(y))
+        ax.set_xscale("log" if x in LOG_X else "linear")
+        ax.margins(x=0.2)  # room for the labels of the outermost points
+    fig.suptitle(title)
+    return fig
+
+
+def _stat_bars_plotly(panels, column, title):
+    colours = _stat_colours(panels)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
+    for col, stats in enumerate(panels.values(), start=1):
+        bar = go.Bar(
+            x=[s.label for s in stats],
+            y=[s.means[0] for s in stats],
+            error_y=_plotly_errors([s.stds[0] for s in stats]),
+            marker_color=[colours[s.label] for s in stats],
+            customdata=[_stat_hover(s, (column,)) for s in stats],
+            hovertemplate="%{customdata}<extra></extra>",
+            showlegend=False,
+        )
+        fig.add_trace(bar, row=1, col=col)
+        fig.update_xaxes(type="category", tickangle=-30, row=1, col=col)
+        fig.update_yaxes(title_text=TRADEOFF_X[column], row=1, col=col)
+    fig.update_layout(title=title)
+    return fig
+
+
+def _stat_bars_mpl(panels, column, title):
+    colours = _stat_colours(panels)
+    widest = max(map(len, panels.values()))
+    fig, axes = _subplots(1, len(panels), figsize=((1 + 0.7 * widest) * len(panels) + 1, 4.5))
+    for ax, (dataset, stats) in zip(axes[0], panels.items(), strict=True):
+        positions = np.arange(len(stats))
+        stds = [s.stds[0] for s in stats]
+        ax.bar(
+            positions,
+            [s.means[0] for s in stats],
+            yerr=stds if any(stds) else None,
+            color=[colours[s.label] for s in stats],
+            capsize=4,
+        )
+        ax.set_xticks(positions, [s.label for s in stats], rotation=30, ha="right")
+        ax.set(title=dataset, ylabel=TRADEOFF_X[column])
+    fig.suptitle(title)
+    return fig
+
+
+def _shares(breakdowns, group):
+    """Share of each model's parameters in ``group`` (0 for a model without parameters)."""
+    return [b[group] / b["total"] if b["total"] else 0.0 for b in breakdowns.values()]
+
+
+def _share_labels(shares):
+    return [f"{share:.0%}" if share >= SHARE_LABEL_MIN else "" for share in shares]
+
+
+def _breakdown_plotly(breakdowns, title):
+    fig = go.Figure()
+    for group, legend in PARAM_GROUPS.items():
+        shares = _shares(breakdowns, group)
+        bar = go.Bar(
+            x=list(breakdowns),
+            y=[b[group] for b in breakdowns.values()],
+            name=legend,
+            marker_color=PARAM_COLORS[group],
+            text=_share_labels(shares),
+            textposition="inside",
+            customdata=shares,
+            hovertemplate=f"%{{x}}: %{{y:,}} parameters in {legend} "
+            "(%{customdata:.1%})<extra></extra>",
+        )
+        fig.add_trace(bar)
+    fig.update_layout(
+        title=title,
+        barmode="stack",
+        xaxis={"title": "Model", "type": "category"},
+        yaxis={"title": "Parameters", "tickformat": ","},
+    )
+    return fig
+
+
+def _breakdown_mpl(breakdowns, title):
+    from matplotlib.ticker import StrMethodFormatter
+
+    fig, axes = _subplots(figsize=(max(5, 1.2 * len(breakdowns)) + 3, 4))
+    ax = axes[0, 0]
+    positions = np.arange(len(breakdowns))
+    bottom = np.zeros(len(breakdowns))
+    for group, legend in PARAM_GROUPS.items():
+        counts = np.array([b[group] for b in breakdowns.values()], dtype=float)
+        bars = ax.bar(positions, counts, bottom=bottom, color=PARAM_COLORS[group], label=legend)
+        labels = _share_labels(_shares(breakdowns, group))
+        ax.bar_label(bars, labels=labels, label_type="center", fontsize=8)
+        bottom += counts
+    ax.set_xticks(positions, list(breakdowns))
+    ax.set(title=title, xlabel="Model", ylabel="Parameters")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     return fig
 
 

@@ -252,6 +252,13 @@ class Study:
 
         return summary_markdown(self, k)
 
+    def limitations_markdown(self) -> str:
+        """What the numbers rest on and do not show: see
+        :func:`cnnbench.discussion.limitations_markdown`."""
+        from cnnbench.discussion import limitations_markdown
+
+        return limitations_markdown(self)
+
     def load_model(self, key: str, seed: int | None = None) -> keras.Model:
         """The trained Keras model of an experiment's run with ``seed`` (default: the first)."""
         seed = self._run_seed(key, seed)

@@ -207,6 +207,56 @@ def targeted_table(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TARGETED_COLUMNS)
 
 
+def recipe_table(study: Study) -> pd.DataFrame:
+    """How every finished experiment was trained, as ``train()`` recorded it (its first seed;
+    the seeds share the recipe): optimizer, schedule, peak learning rate, batch, epochs, label
+    smoothing, weight decay, augmentation policy and class boost, and why the recipe was sized
+    so."""
+    rows = []
+    for key in study.expected_keys():
+        if key not in study.results:
+            continue
+        config = study.result(key)["train"]["config"]
+        recipe = config["recipe"]
+        boost = config.get("class_boost")
+        rows.append(
+            {
+                "experiment": key,
+                "model": config["model"],
+                "recipe": recipe["name"],
+                "optimizer": recipe["optimizer"],
+                "schedule": recipe["schedule"],
+                "peak lr": recipe["learning_rate"],
+                "batch": config["batch_size"],
+                "epochs": config["epochs"],
+                "label smoothing": recipe["label_smoothing"],
+                "weight decay": recipe["weight_decay"],
+                "augmentation": config["augment_policy"] or "none",
+                "class boost": (
+                    f"{boost['method'].replace('_', ' ')} x{boost['factor']:g}" if boost else "none"
+                ),
+                "why": recipe.get("reason", ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def class_report(study: Study, key: str, split: str = "test") -> pd.DataFrame:
+    """Per-class precision, recall and F1 of a finished experiment on ``split`` (the mean over
+    its seeds; scikit-learn's report), with each class's number of images."""
+    runs = study.seed_results(key)
+    names = runs[0][split]["class_names"]
+    frame = pd.DataFrame(
+        {
+            metric: [float(np.mean([r[split]["report"][c][metric] for r in runs])) for c in names]
+            for metric in ("precision", "recall", "f1-score")
+        },
+        index=pd.Index(names, name="class"),
+    )
+    frame["images"] = [int(runs[0][split]["report"][c]["support"]) for c in names]
+    return frame
+
+
 def _mean_row(study: Study, key: str) -> dict:
     """A table row of one experiment: the mean of its seed runs' rows, the accuracies' standard
     deviation and 95% interval (:func:`cnnbench.stats.summarize`), and how many seeds."""

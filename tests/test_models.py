@@ -261,3 +261,15 @@ def test_mixed_precision_keeps_float32_probabilities(name):
         keras.mixed_precision.set_global_policy("float32")
     assert probs.dtype == "float32"
     np.testing.assert_allclose(np.asarray(probs).sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_outline_reads_the_layers_from_the_model():
+    from cnnbench.models import outline
+
+    text = outline(build_model("custom", (32, 32, 3), 10))
+    assert text.startswith("rescale -> features: conv 16 3x3+batchnorm+relu, maxpool 2x2")
+    assert text.endswith("-> classifier: global max pool, dense 10 softmax")
+    alexnet = outline(build_model("alexnet", (32, 32, 3), 10))
+    assert alexnet.count("conv ") == 5 and "dense 256 relu, dropout 0.5" in alexnet
+    with pytest.raises(ModelError, match="expects a keras.Model"):
+        outline("custom")

@@ -1,5 +1,16 @@
-"""The study notebook runs top to bottom (tiny configuration: shipped sample, 1 epoch)."""
+"""The study notebook: built from its source, and run as a fresh Colab runtime runs it.
 
+The Colab test copies the notebook alone into an empty folder, puts a stand-in ``google.colab``
+module on the path, points ``CNNBENCH_REPO_URL`` at a local ``file://`` repository holding this
+working tree, and executes the notebook in a tiny configuration (shipped sample, 1 epoch): the
+setup cell must clone the repository and import cnnbench from the clone, and every cell must run.
+"""
+
+import json
+import os
+import runpy
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -9,48 +20,103 @@ papermill = pytest.importorskip("papermill")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "CNN_vs_AlexNet.ipynb"
+MAX_BYTES = 1_500_000  # the committed notebook, outputs included
+# Not copied into the stand-in repository: outputs, environments and caches.
+NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".venv*", "artifacts", "__pycache__", ".pytest_cache", ".ruff_cache", "*.egg-info"
+)
 
 
-def test_notebook_source_matches_its_builder():
-    """The committed notebook's cells are exactly what scripts/build_notebook.py writes."""
-    import runpy
+@pytest.fixture(scope="module")
+def builder():
+    return runpy.run_path(str(ROOT / "scripts" / "build_notebook.py"))
 
-    built = runpy.run_path(str(ROOT / "scripts" / "build_notebook.py"))["build"]()
+
+def test_committed_notebook_is_its_source_built(builder):
     committed = nbformat.read(NOTEBOOK, as_version=4)
+    built = builder["build"]()
+    assert [c.source for c in committed.cells] == [c.source for c in built.cells]
+    assert [c.cell_type for c in committed.cells] == [c.cell_type for c in built.cells]
     # no papermill-injected cell may silently override the parameters cell
     assert not [c for c in committed.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert [c.source for c in committed.cells] == [c.source for c in built.cells]
-    assert "widgets" not in committed.metadata  # no saved widget state
     tagged = [c for c in committed.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and "PROFILE" in tagged[0].source
+    assert "widgets" not in committed.metadata  # no saved widget state
+    assert NOTEBOOK.stat().st_size <= MAX_BYTES
+    text = NOTEBOOK.read_text()
+    assert str(ROOT) not in text and str(Path.home()) + "/" not in text  # no machine paths
 
 
-def test_notebook_runs_end_to_end(tmp_path):
-    out = tmp_path / "executed.ipynb"
+def test_repository_url_comes_from_pyproject(builder):
+    url = builder["repository_url"]()
+    badge = builder["badge"]()
+    setup = builder["build"]().cells[1].source
+    assert f'os.environ.get("CNNBENCH_REPO_URL", "{url}")' in setup
+    assert badge in builder["build"]().cells[0].source
+    assert badge in (ROOT / "README.md").read_text()
+    assert (
+        builder["with_urls"]((ROOT / "CNN_vs_AlexNet.py").read_text())
+        == (ROOT / "CNN_vs_AlexNet.py").read_text()
+    )  # the source is in step with pyproject
+    assert builder["colab_url"]("https://github.com/a/b.git") == (
+        "https://colab.research.google.com/github/a/b/blob/main/CNN_vs_AlexNet.ipynb"
+    )
+
+
+def _stand_in_repository(path: Path) -> str:
+    """A git repository holding this working tree (as CI's clean clone does); its URL."""
+    shutil.copytree(ROOT, path, ignore=NOT_COPIED)
+    git = ["git", "-C", str(path), "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    for args in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "snapshot"]):
+        subprocess.run([*git, *args], check=True)
+    return path.as_uri()
+
+
+def _stand_in_colab(path: Path) -> Path:
+    """A ``google.colab`` module (``google`` stays a namespace package, as protobuf needs)."""
+    package = path / "google" / "colab"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""Stand-in for Colab\'s module in tests."""\n')
+    return path
+
+
+def test_notebook_runs_in_a_fresh_colab_runtime(tmp_path, monkeypatch):
+    url = _stand_in_repository(tmp_path / "origin")
+    runtime = tmp_path / "content"  # Colab's empty working folder
+    runtime.mkdir()
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell("import cnnbench\nprint('imported from', cnnbench.__file__)")
+    )
+    nbformat.write(nb, runtime / NOTEBOOK.name)
+    stub = _stand_in_colab(tmp_path / "stub")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(stub), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("CNNBENCH_REPO_URL", url)
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+    out = runtime / "executed.ipynb"
     papermill.execute_notebook(
-        str(NOTEBOOK),
+        str(runtime / NOTEBOOK.name),
         str(out),
-        parameters={
-            "PROFILE": "demo",
-            "EPOCHS": 1,
-            "PLOT_BACKEND": "matplotlib",
-            "ARTIFACTS": str(tmp_path / "artifacts"),
-        },
-        cwd=str(ROOT),
+        parameters={"PROFILE": "demo", "EPOCHS": 1},
+        cwd=str(runtime),
         kernel_name="python3",
         progress_bar=False,
     )
     executed = nbformat.read(out, as_version=4)
-    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert not errors
-    texts = [
-        o["data"].get("text/markdown", "")
-        for c in executed.cells
-        for o in c.get("outputs", [])
-        if "data" in o
-    ]
-    summary = next(t for t in texts if t.startswith("## Summary"))
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    clone = runtime / "cnnbench-repo"
+    assert (clone / ".git").is_dir() and (clone / "pyproject.toml").is_file()
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert f"imported from {clone / 'cnnbench' / '__init__.py'}" in printed
+    assert "cuInit" not in printed  # TensorFlow's C++ log level is set before it loads
+
+    markdown = [o["data"].get("text/markdown", "") for o in outputs if "data" in o]
+    summary = next(t for t in markdown if t.startswith("## Summary"))
     assert "XX" not in summary and "%" in summary
-    assert (
-        tmp_path / "artifacts" / "demo" / "cifar10" / "augmented" / "seed_42" / "result.json"
-    ).is_file()
+    assert any("**Seeds.**" in t for t in markdown)  # the limitations section
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 15  # samples, by-hand run, per-dataset grids, trade-off charts
+    result = runtime / "artifacts" / "demo" / "cifar10" / "augmented" / "seed_42" / "result.json"
+    assert json.loads(result.read_text())["config"]["epochs"] == 1

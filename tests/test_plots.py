@@ -1,5 +1,7 @@
 """Figures of cnnbench.plots, both backends, headless: structure, values, saving and errors."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -184,6 +186,108 @@ def test_compare_models_rejects_bad_input(fitted):
         plots.compare_models([history], ["a", "b"])
     with pytest.raises(ConfigError, match="'val_auc' is not in the history of 'a'"):
         plots.compare_models([history], ["a"], metric="val_auc")
+    with pytest.raises(ConfigError, match="names must be unique"):
+        plots.compare_models([history, history], ["a", "a"])
+
+
+def epoch_axis(fig, panel=0):
+    """``(x range, whole-epoch ticks shown)`` of one panel."""
+    if isinstance(fig, go.Figure):
+        axis = fig.layout["xaxis" if panel == 0 else f"xaxis{panel + 1}"]
+        low, high = axis.range
+        ticks = np.arange(math.ceil(low / axis.dtick) * axis.dtick, high, axis.dtick)
+        return (low, high), list(ticks)
+    ax = fig.axes[panel]
+    low, high = ax.get_xlim()
+    return (low, high), [t for t in ax.get_xticks() if low <= t <= high]
+
+
+ONE_EPOCH = {"loss": [0.9], "accuracy": [0.6], "val_loss": [1.0], "val_accuracy": [0.55]}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_epoch_history_has_one_whole_epoch_tick(backend):
+    fig = plots.plot_history(ONE_EPOCH, backend=backend)
+    for panel in (0, 1):
+        assert epoch_axis(fig, panel) == ((0.5, 1.5), [1])
+        assert lines(fig, panel)["validation"][0] == [1]
+    compared = plots.compare_models([ONE_EPOCH, ONE_EPOCH], ["a", "b"], backend=backend)
+    assert epoch_axis(compared) == ((0.5, 1.5), [1])
+    if backend == "plotly":  # a single point is only seen through its marker
+        assert all("markers" in trace.mode for trace in [*fig.data, *compared.data])
+        assert fig.layout.xaxis.dtick == 1
+    else:
+        assert all(line.get_marker() not in ("", "None", None) for line in compared.axes[0].lines)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_long_history_ticks_stay_whole(backend):
+    hist = {"accuracy": list(np.linspace(0.1, 0.9, 25))}
+    (low, high), ticks = epoch_axis(plots.plot_history(hist, backend=backend))
+    assert (low, high) == (0.5, 25.5)
+    assert ticks == [3, 6, 9, 12, 15, 18, 21, 24]
+
+
+def panel_titles(fig):
+    if isinstance(fig, go.Figure):
+        return [a.text for a in fig.layout.annotations]
+    return [ax.get_title() for ax in fig.axes]
+
+
+def line_colours(fig, panel):
+    if isinstance(fig, go.Figure):
+        axis = "x" if panel == 0 else f"x{panel + 1}"
+        return {t.name: t.line.color for t in fig.data if (t.xaxis or "x") == axis}
+    return {line.get_label(): line.get_color() for line in fig.axes[panel].get_lines()}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_compare_histories_one_panel_per_dataset(backend):
+    histories = {
+        "MNIST": {"custom": {"val_accuracy": [0.97, 0.98]}, "alexnet": {"val_accuracy": [0.9]}},
+        "CIFAR-10": {
+            "alexnet": {"val_accuracy": [0.3, 0.4, 0.5]},
+            "custom": {"val_accuracy": [0.5, 0.6, 0.65]},
+            "custom + aug": {"val_accuracy": [0.45, 0.55, 0.6]},
+        },
+    }
+    fig = plots.compare_histories(histories, title="Validation accuracy", backend=backend)
+    assert panel_titles(fig) == ["MNIST", "CIFAR-10"]
+    assert lines(fig, 0) == {"custom": ([1, 2], [0.97, 0.98]), "alexnet": ([1], [0.9])}
+    assert list(lines(fig, 1)) == ["alexnet", "custom", "custom + aug"]
+    assert epoch_axis(fig, 0)[0] == (0.5, 2.5) and epoch_axis(fig, 1)[0] == (0.5, 3.5)
+    mnist, cifar = line_colours(fig, 0), line_colours(fig, 1)
+    assert mnist["custom"] == cifar["custom"] and mnist["alexnet"] == cifar["alexnet"]
+    assert len(set(cifar.values())) == 3
+    if backend == "plotly":
+        assert [t.name for t in fig.data if t.showlegend is not False] == [
+            "custom",
+            "alexnet",
+            "custom + aug",
+        ]
+        assert fig.layout.title.text == "Validation accuracy"
+    else:
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+            "custom",
+            "alexnet",
+            "custom + aug",
+        ]
+
+
+def test_compare_histories_styles_stay_distinct_past_the_palette():
+    runs = {f"m{i}": {"val_accuracy": [0.5]} for i in range(len(plots.PALETTE) + 1)}
+    fig = plots.compare_histories({"MNIST": runs})
+    styles = {(t.line.color, t.line.dash) for t in fig.data}
+    assert len(styles) == len(runs)
+
+
+def test_compare_histories_rejects_bad_input():
+    with pytest.raises(ConfigError, match=r"non-empty mapping \{dataset"):
+        plots.compare_histories([{"val_accuracy": [0.5]}])
+    with pytest.raises(ConfigError, match=r"histories\['MNIST'\] must be a non-empty mapping"):
+        plots.compare_histories({"MNIST": {}})
+    with pytest.raises(ConfigError, match="'val_auc' is not in the history of 'custom'"):
+        plots.compare_histories({"MNIST": {"custom": ONE_EPOCH}}, metric="val_auc")
 
 
 # --- plot_confusion_matrix ---------------------------------------------------------------------
@@ -216,6 +320,43 @@ def test_confusion_matrix_normalized(backend):
 def test_confusion_matrix_counts(backend):
     fig = plots.plot_confusion_matrix(CM, CLASSES, normalize=False, backend=backend)
     np.testing.assert_array_equal(heatmap_values(fig), CM)
+
+
+def colorbar_title(fig):
+    if isinstance(fig, go.Figure):
+        return fig.data[0].colorbar.title.text
+    return fig.axes[1].get_ylabel()  # seaborn's colour bar axes
+
+
+def cell_texts(fig):
+    if isinstance(fig, go.Figure):
+        return [cell.replace("<br>", "\n") for row in fig.data[0].text for cell in row]
+    return [t.get_text() for t in fig.axes[0].texts]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("normalize", "label", "cell"),
+    [(True, "share of true class", "77.7%\n2,331"), (False, "count", "2,331")],
+)
+def test_confusion_matrix_colorbar_label_and_thousands(normalize, label, cell, backend):
+    cm = np.array([[2331, 669], [12, 1988]])
+    title = "MNIST, custom (test)"
+    fig = plots.plot_confusion_matrix(
+        cm, ("a", "b"), normalize=normalize, title=title, backend=backend
+    )
+    assert colorbar_title(fig) == label
+    assert cell_texts(fig)[0] == cell
+    if backend == "plotly":
+        assert "%{text}" in fig.data[0].hovertemplate  # hover shows the separated counts too
+        assert fig.layout.title.text == title
+    else:
+        assert fig.axes[0].get_title() == title
+
+
+def test_confusion_matrix_fractional_counts():
+    fig = plots.plot_confusion_matrix([[1000.5, 2], [0, 3]], ("a", "b"), normalize=False)
+    assert cell_texts(fig)[:2] == ["1,000.5", "2.0"]
 
 
 @pytest.mark.parametrize(
@@ -274,6 +415,45 @@ def test_per_class_bar_grouped(backend):
         "baseline": {"dark": 0.7, "mid": 0.5, "bright": 0.6},
         "augmented": {"dark": 0.8, "mid": 0.55, "bright": 0.9},
     }
+
+
+def value_range(fig):
+    if isinstance(fig, go.Figure):
+        value_axis = fig.layout.yaxis.range
+        return None if value_axis is None else tuple(value_axis)
+    return fig.axes[0].get_ylim()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0.97, 0.985, 0.999], (0.96, 1.0)),  # MNIST: a bit below the lowest, rounded
+        ([1.0, 1.0, 1.0], (0.99, 1.0)),
+        ([0.6, 0.8, 0.9], (0.52, 1.0)),
+    ],
+)
+def test_per_class_bar_zooms_high_scores(values, expected, backend):
+    fig = plots.per_class_bar(values, class_names=CLASSES, backend=backend)
+    assert value_range(fig) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_per_class_bar_zooms_to_the_lowest_of_every_run(backend):
+    scores = {"before": [0.99, 0.975, 1.0], "after": [0.97, 0.99, 0.995]}
+    fig = plots.per_class_bar(scores, class_names=CLASSES, backend=backend)
+    assert value_range(fig) == pytest.approx((0.96, 1.0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_per_class_bar_keeps_zero_for_low_scores_and_counts(backend):
+    low = plots.per_class_bar([0.3, 0.9, 0.95], backend=backend)
+    support = plots.per_class_bar([980, 1135, 1032], metric="support", backend=backend)
+    for fig in (low, support):
+        if backend == "plotly":
+            assert value_range(fig) is None  # autorange, from 0 for bars
+        else:
+            assert value_range(fig)[0] == 0
 
 
 def test_per_class_bar_rejects_bad_input():
@@ -339,6 +519,18 @@ def test_plot_parameter_comparison(fitted, backend):
     assert list(bars(fig).values()) == [{"a": 1000, "b": 250}]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plot_parameter_comparison_thousands_separators(backend):
+    fig = plots.plot_parameter_comparison(
+        [2175626, 545098], names=["custom_v2", "custom_v1"], backend=backend
+    )
+    if backend == "plotly":
+        assert list(fig.data[0].text) == ["2,175,626", "545,098"]
+        assert "%{y:,}" in fig.data[0].hovertemplate
+    else:
+        assert [t.get_text() for t in fig.axes[0].texts] == ["2,175,626", "545,098"]
+
+
 def test_plot_parameter_comparison_rejects_bad_input():
     with pytest.raises(ConfigError, match="names is required"):
         plots.plot_parameter_comparison([1000])
@@ -346,6 +538,249 @@ def test_plot_parameter_comparison_rejects_bad_input():
         plots.plot_parameter_comparison([1000], names=["a", "b"])
     with pytest.raises(ConfigError, match="Keras models or ints"):
         plots.plot_parameter_comparison(["big"], names=["a"])
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    """Known counts: Conv2D(4, 3) on 1 channel 40, BatchNorm(4) 16 (in a nested Sequential),
+    Dense(10) on 2x2x4 = 16 inputs 170."""
+    import keras
+
+    block = keras.Sequential(
+        [keras.layers.Conv2D(4, 3), keras.layers.BatchNormalization()], name="block"
+    )
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Flatten()(keras.layers.MaxPooling2D(3)(block(inputs)))
+    return keras.Model(inputs, keras.layers.Dense(10)(x), name="small")
+
+
+@pytest.fixture(scope="module")
+def dense_model():
+    import keras
+
+    return keras.Sequential([keras.Input((16,)), keras.layers.Dense(10)], name="mlp")
+
+
+def test_parameter_breakdown_counts_nested_layers(small_model, dense_model):
+    breakdown = plots.parameter_breakdown(small_model)
+    assert breakdown == {
+        "conv": 40,
+        "dense": 170,
+        "other": 16,
+        "total": 226,
+        "dense share": pytest.approx(170 / 226),
+    }
+    assert breakdown["total"] == small_model.count_params()
+    assert plots.parameter_breakdown(dense_model)["dense share"] == 1.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plot_parameter_breakdown(small_model, dense_model, backend):
+    fig = plots.plot_parameter_breakdown(
+        {"small": small_model, "mlp": dense_model},
+        title="Where the parameters are",
+        backend=backend,
+    )
+    conv, dense, other = plots.PARAM_GROUPS.values()
+    assert bars(fig) == {
+        conv: {"small": 40, "mlp": 0},
+        dense: {"small": 170, "mlp": 170},
+        other: {"small": 16, "mlp": 0},
+    }
+    labels = ["18%", "", "75%", "100%", "7%", ""]  # share of each model's total, per group
+    if backend == "plotly":
+        assert [text for trace in fig.data for text in trace.text] == labels
+        assert list(fig.data[1].customdata) == pytest.approx([170 / 226, 1.0])
+        assert "%{customdata:.1%}" in fig.data[1].hovertemplate
+        assert fig.layout.barmode == "stack"
+        assert fig.layout.title.text == "Where the parameters are"
+    else:
+        assert [t.get_text() for t in fig.axes[0].texts] == labels
+    by_list = plots.plot_parameter_breakdown([small_model], backend=backend)
+    assert list(bars(by_list)[dense]) == ["small"]
+
+
+def test_plot_parameter_breakdown_rejects_bad_input(small_model):
+    import keras
+
+    with pytest.raises(ConfigError, match="only with a sequence"):
+        plots.plot_parameter_breakdown({"a": small_model}, names=["b"])
+    with pytest.raises(ConfigError, match="2 names for 1 models"):
+        plots.plot_parameter_breakdown([small_model], names=["a", "b"])
+    with pytest.raises(ConfigError, match="unique"):
+        plots.plot_parameter_breakdown([small_model, small_model])
+    with pytest.raises(ConfigError, match="empty"):
+        plots.plot_parameter_breakdown([])
+    with pytest.raises(ConfigError, match="built Keras model"):
+        plots.parameter_breakdown(keras.Sequential([keras.layers.Dense(2)]))
+
+
+# --- plot_tradeoff / plot_training_time ------------------------------------------------------
+
+EXPERIMENTS = {  # dataset -> (experiment, model, params)
+    "CIFAR-10": [
+        ("cifar10/custom", "custom", 545_098),
+        ("cifar10/alexnet", "alexnet", 2_175_626),
+        ("cifar10/augmented", "custom", 545_098),
+    ],
+    "MNIST": [
+        ("mnist/custom", "custom", 421_642),
+        ("mnist/targeted_loss_weight", "custom", 421_642),
+    ],
+}
+LABELS = {
+    "CIFAR-10": ["custom", "alexnet", "custom + aug"],
+    "MNIST": ["custom", "custom + targeted (loss weight)"],
+}
+
+
+def fake_runs():
+    """A runs_frame() of 3 seeds per experiment, with random accuracies and times."""
+    rng = np.random.default_rng(3)
+    rows = [
+        {
+            "experiment": experiment,
+            "seed": seed,
+            "dataset": dataset,
+            "model": model,
+            "augmented": experiment.endswith("augmented"),
+            "val acc (%)": rng.uniform(50, 99),
+            "test acc (%)": rng.uniform(50, 99),
+            "params": params,
+            "train time (s)": rng.uniform(10, 60),
+            "latency (ms)": rng.uniform(0.4, 0.9),
+            "MFLOPs/image": params / 5e4,
+        }
+        for dataset, experiments in EXPERIMENTS.items()
+        for experiment, model, params in experiments
+        for seed in (42, 43, 44)
+    ]
+    return pd.DataFrame(rows)
+
+
+def seed_stats(runs, column, dataset):
+    """Mean and std (ddof=1) over the seeds of each experiment of ``dataset``, in frame order."""
+    grouped = runs[runs["dataset"] == dataset].groupby("experiment", sort=False)[column]
+    return list(grouped.mean()), list(grouped.std(ddof=1))
+
+
+def half_lengths(collection, axis):
+    """Half the length of each error bar of a Matplotlib LineCollection along axis 0 (x) or 1."""
+    return [(seg[1][axis] - seg[0][axis]) / 2 for seg in collection.get_segments()]
+
+
+def points(fig, panel):
+    """``(labels, x, y, x errors, y errors)`` of a trade-off panel (errors 0 where none)."""
+    if isinstance(fig, go.Figure):
+        (trace,) = [
+            t for t in fig.data if (t.xaxis or "x") == ("x" if panel == 0 else f"x{panel + 1}")
+        ]
+        errors = [
+            list(e.array) if e.visible else [0.0] * len(trace.x)
+            for e in (trace.error_x, trace.error_y)
+        ]
+        return list(trace.text), list(trace.x), list(trace.y), *errors
+    from matplotlib.collections import PathCollection
+
+    ax = fig.axes[panel]
+    (scatter,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    x, y = scatter.get_offsets().T
+    (errorbar,) = ax.containers
+    collections = iter(errorbar.lines[2])
+    zeros = [0.0] * len(x)
+    x_err = half_lengths(next(collections), 0) if errorbar.has_xerr else zeros
+    y_err = half_lengths(next(collections), 1) if errorbar.has_yerr else zeros
+    return [t.get_text() for t in ax.texts], list(x), list(y), x_err, y_err
+
+
+def x_scale(fig, panel):
+    if isinstance(fig, go.Figure):
+        return fig.layout["xaxis" if panel == 0 else f"xaxis{panel + 1}"].type
+    return fig.axes[panel].get_xscale()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plot_tradeoff_params(backend):
+    runs = fake_runs()
+    fig = plots.plot_tradeoff(runs, backend=backend)
+    assert panel_titles(fig)[:2] == ["CIFAR-10", "MNIST"]
+    for panel, dataset in enumerate(EXPERIMENTS):
+        labels, x, y, x_err, y_err = points(fig, panel)
+        assert labels == LABELS[dataset]
+        assert x == pytest.approx(seed_stats(runs, "params", dataset)[0])
+        mean, std = seed_stats(runs, "test acc (%)", dataset)
+        assert y == pytest.approx(mean)
+        assert y_err == pytest.approx(std)
+        assert x_err == [0.0] * len(x)  # the same parameters every seed: no x error bar
+        assert x_scale(fig, panel) == "log"
+        assert axis_titles(fig, panel) == ("Parameters", "Test acc (%)")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("x", ["train time (s)", "latency (ms)", "MFLOPs/image"])
+def test_plot_tradeoff_costs_varying_over_seeds(x, backend):
+    runs = fake_runs()
+    fig = plots.plot_tradeoff(runs, x=x, y="val acc (%)", backend=backend)
+    labels, xs, ys, x_err, y_err = points(fig, 1)
+    assert labels == LABELS["MNIST"]
+    mean, std = seed_stats(runs, x, "MNIST")
+    assert xs == pytest.approx(mean)
+    assert x_err == pytest.approx(std)
+    assert ys == pytest.approx(seed_stats(runs, "val acc (%)", "MNIST")[0])
+    assert x_scale(fig, 1) == ("log" if x == "MFLOPs/image" else "linear")
+    assert axis_titles(fig, 1) == (plots.TRADEOFF_X[x], "Val acc (%)")
+
+
+def test_plot_tradeoff_leaves_out_unmeasured_runs_and_single_seeds():
+    runs = fake_runs()
+    runs.loc[runs["experiment"] == "cifar10/alexnet", "latency (ms)"] = np.nan
+    labels, *_ = points(plots.plot_tradeoff(runs, x="latency (ms)"), 0)
+    assert labels == ["custom", "custom + aug"]
+    one_seed = runs[runs["seed"] == 42]
+    *_, y_err = points(plots.plot_tradeoff(one_seed), 0)
+    assert y_err == [0.0, 0.0, 0.0]
+
+
+def test_plot_tradeoff_rejects_bad_input():
+    runs = fake_runs()
+    with pytest.raises(ConfigError, match="x must be one of"):
+        plots.plot_tradeoff(runs, x="epochs")
+    with pytest.raises(ConfigError, match=r"runs_frame\(\); got list"):
+        plots.plot_tradeoff(runs.to_dict("records"))
+    with pytest.raises(ConfigError, match=r"lacks columns \['experiment'\]"):
+        plots.plot_tradeoff(runs.drop(columns="experiment"))
+    with pytest.raises(ConfigError, match="'test acc \\(%\\)' of runs must hold numbers"):
+        plots.plot_tradeoff(runs.assign(**{"test acc (%)": "high"}))
+    with pytest.raises(ConfigError, match="no run with"):
+        plots.plot_tradeoff(runs.assign(**{"latency (ms)": np.nan}), x="latency (ms)")
+
+
+def stat_bars(fig, panel):
+    """``(labels, heights, error half-lengths)`` of one bar panel."""
+    if isinstance(fig, go.Figure):
+        trace = fig.data[panel]
+        return list(trace.x), list(trace.y), list(trace.error_y.array)
+    from matplotlib.container import BarContainer
+
+    ax = fig.axes[panel]
+    (container,) = [c for c in ax.containers if isinstance(c, BarContainer)]
+    errors = half_lengths(container.errorbar.lines[2][0], 1)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    return labels, list(container.datavalues), errors
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plot_training_time(backend):
+    runs = fake_runs()
+    fig = plots.plot_training_time(runs, backend=backend)
+    assert panel_titles(fig)[:2] == ["CIFAR-10", "MNIST"]
+    for panel, dataset in enumerate(EXPERIMENTS):
+        labels, heights, errors = stat_bars(fig, panel)
+        mean, std = seed_stats(runs, "train time (s)", dataset)
+        assert labels == LABELS[dataset]
+        assert heights == pytest.approx(mean)
+        assert errors == pytest.approx(std)
+        assert axis_titles(fig, panel)[1] == "Training time (s)"
 
 
 # --- show_samples / show_misclassified ---------------------------------------------------------
@@ -454,10 +889,14 @@ def calls(fitted, rgb_ds):
     return {
         "plot_history": lambda **kw: plots.plot_history(history, **kw),
         "compare_models": lambda **kw: plots.compare_models([history], ["tiny"], **kw),
+        "compare_histories": lambda **kw: plots.compare_histories({"tiny": {"a": history}}, **kw),
         "plot_confusion_matrix": lambda **kw: plots.plot_confusion_matrix(CM, CLASSES, **kw),
         "per_class_bar": lambda **kw: plots.per_class_bar([0.5, 0.6], **kw),
         "visualize_architecture": lambda **kw: plots.visualize_architecture(model, **kw),
         "plot_parameter_comparison": lambda **kw: plots.plot_parameter_comparison([model], **kw),
+        "plot_parameter_breakdown": lambda **kw: plots.plot_parameter_breakdown([model], **kw),
+        "plot_tradeoff": lambda **kw: plots.plot_tradeoff(fake_runs(), **kw),
+        "plot_training_time": lambda **kw: plots.plot_training_time(fake_runs(), **kw),
         "show_samples": lambda **kw: plots.show_samples(rgb_ds, n_per_class=1, **kw),
         "show_misclassified": lambda **kw: plots.show_misclassified(
             None, rgb_ds, n=2, predictions=probs, **kw
@@ -468,10 +907,14 @@ def calls(fitted, rgb_ds):
 FUNCTIONS = [
     "plot_history",
     "compare_models",
+    "compare_histories",
     "plot_confusion_matrix",
     "per_class_bar",
     "visualize_architecture",
     "plot_parameter_comparison",
+    "plot_parameter_breakdown",
+    "plot_tradeoff",
+    "plot_training_time",
     "show_samples",
     "show_misclassified",
 ]
@@ -534,3 +977,59 @@ def test_import_does_not_need_tensorflow():
             modules.add(node.module)
     top_level = {name.split(".")[0] for name in modules}
     assert not top_level & {"tensorflow", "keras", "matplotlib", "seaborn", "pandas"}
+
+
+# --- grids of every compared model ----------------------------------------------------------
+
+
+def _history(n):
+    acc = [0.5 + 0.1 * i for i in range(n)]
+    return {"accuracy": acc, "val_accuracy": acc[::-1], "loss": acc[::-1], "val_loss": acc}
+
+
+@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
+def test_history_grid_has_a_column_per_run_with_accuracy_and_loss(backend):
+    import pandas as pd
+
+    runs = {"custom": _history(3), "alexnet": pd.DataFrame(_history(1))}
+    fig = plots.plot_history_grid(runs, title="CIFAR-10: learning curves", backend=backend)
+    if backend == "plotly":
+        titles = [a.text for a in fig.layout.annotations]
+        assert titles == [
+            "custom: accuracy", "alexnet: accuracy", "custom: loss", "alexnet: loss"
+        ]  # fmt: skip
+        assert list(fig.layout.xaxis2.range) == [0.5, 1.5]  # the 1-epoch run: whole ticks
+        assert fig.layout.title.text == "CIFAR-10: learning curves"
+    else:
+        axes = fig.axes
+        assert [a.get_title() for a in axes[:2]] == ["custom", "alexnet"]
+        ticks = [t for t in axes[1].get_xticks() if 0.5 <= t <= 1.5]  # those on the axis
+        assert axes[1].get_xlim() == (0.5, 1.5) and ticks == [1.0]
+        assert axes[0].get_ylabel() == "Accuracy" and axes[2].get_ylabel() == "Loss"
+        best = [line for line in axes[0].get_lines() if line.get_label() == "best epoch"]
+        assert list(best[0].get_xdata()) == [1]  # validation accuracy is highest at epoch 1
+
+
+def test_history_grid_rejects_what_it_cannot_draw():
+    with pytest.raises(ConfigError, match="non-empty mapping"):
+        plots.plot_history_grid({})
+    with pytest.raises(ConfigError, match="no accuracy or loss"):
+        plots.plot_history_grid({"x": {"accuracy": [0.1]}})
+
+
+@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
+def test_confusion_grid_normalises_each_panel_and_names_its_accuracy(backend):
+    names = ["cat", "dog"]
+    matrices = {"custom": ([[8, 2], [1, 9]], names), "alexnet": ([[5, 5], [0, 10]], names)}
+    fig = plots.plot_confusion_grid(matrices, title="CIFAR-10 (test)", backend=backend)
+    if backend == "plotly":
+        assert [a.text for a in fig.layout.annotations] == ["custom (85.0%)", "alexnet (75.0%)"]
+        np.testing.assert_allclose(fig.data[1].z, [[0.5, 0.5], [0.0, 1.0]])
+        assert fig.layout.coloraxis.colorbar.title.text == "share of true class"
+    else:
+        titles = [a.get_title() for a in fig.axes[:2]]
+        assert titles == ["custom (85.0%)", "alexnet (75.0%)"]
+        np.testing.assert_allclose(fig.axes[0].images[0].get_array(), [[0.8, 0.2], [0.1, 0.9]])
+        assert fig.axes[-1].get_ylabel() == "share of true class"  # the colour bar
+    with pytest.raises(ConfigError, match="one row per class name"):
+        plots.plot_confusion_grid({"x": ([[1, 2, 3]], names)})

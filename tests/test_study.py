@@ -599,3 +599,33 @@ def test_bad_study_queries(one_go, tmp_path):
         one_go.weakest_classes("mnist", k=0)
     with pytest.raises(ConfigError, match="not in this study"):
         one_go.per_class_table("cifar10")
+
+
+def test_recipe_table_and_class_report_read_what_train_and_evaluate_recorded(two_seeds):
+    from cnnbench.tables import class_report, recipe_table
+
+    recipes = recipe_table(two_seeds)
+    assert list(recipes["experiment"]) == two_seeds.expected_keys()
+    row = recipes.set_index("experiment").loc["mnist/targeted_oversample"]
+    recorded = two_seeds.result("mnist/targeted_oversample")["train"]["config"]
+    assert row["batch"] == recorded["batch_size"] == 32 and row["epochs"] == 1
+    assert row["peak lr"] == recorded["recipe"]["learning_rate"]
+    assert row["augmentation"] == "original" and row["class boost"] == "oversample x2"
+    assert recipes.set_index("experiment").loc["mnist/custom", "augmentation"] == "none"
+    report = class_report(two_seeds, "mnist/custom")
+    runs = two_seeds.seed_results("mnist/custom")
+    assert list(report.columns) == ["precision", "recall", "f1-score", "images"]
+    assert report.loc["3", "recall"] == pytest.approx(
+        np.mean([r["test"]["report"]["3"]["recall"] for r in runs])
+    )
+    assert report["images"].sum() == runs[0]["dataset"]["sizes"]["test"]
+
+
+def test_limitations_come_from_the_study_settings(two_seeds):
+    text = two_seeds.limitations_markdown()
+    assert "- **Seeds.** 2 training seeds per experiment" in text
+    assert "smallest two-sided p is 0.5" in text
+    info = two_seeds.dataset_info("mnist")
+    assert info["variant"] in text and f"{info['sizes']['train']:,} training images" in text
+    assert "MNIST 1 for the variants, 1 for the compared and augmented runs" in text
+    assert two_seeds.results["mnist/custom"]["environment"]["hardware"] in text

@@ -140,6 +140,72 @@ def describe_models(input_shape, num_classes):
     return rows
 
 
+def _layer_word(layer) -> str:
+    """One layer in a few characters: ``conv 32 3x3``, ``maxpool 2x2``, ``dense 10``..."""
+    kind = type(layer).__name__
+    if isinstance(layer, keras.layers.SeparableConv2D | keras.layers.DepthwiseConv2D):
+        return f"{kind.removesuffix('2D').lower()} {'x'.join(map(str, layer.kernel_size))}"
+    if isinstance(layer, keras.layers.Conv2D):
+        stride = "" if layer.strides == (1, 1) else f"/{layer.strides[0]}"
+        kernel = "x".join(map(str, layer.kernel_size))
+        return f"conv {layer.filters} {kernel}{stride}{_activation(layer)}"
+    if isinstance(layer, keras.layers.Dense):
+        return f"dense {layer.units}{_activation(layer)}"
+    if isinstance(layer, keras.layers.MaxPooling2D | keras.layers.AveragePooling2D):
+        return f"{kind[:3].lower()}pool {'x'.join(map(str, layer.pool_size))}"
+    if isinstance(layer, keras.layers.Dropout):
+        return f"dropout {layer.rate:g}"
+    if isinstance(layer, keras.layers.Activation):
+        return getattr(layer.activation, "__name__", "activation")
+    words = {
+        "BatchNormalization": "batchnorm",
+        "ReLU": "relu",
+        "GlobalMaxPooling2D": "global max pool",
+        "GlobalAveragePooling2D": "global average pool",
+        "Flatten": "flatten",
+        "Rescaling": "rescale",
+        "Resizing": "resize",
+    }
+    return words.get(kind, kind)
+
+
+def _activation(layer) -> str:
+    """`` relu`` for a layer with a built-in activation, nothing for a linear one."""
+    name = getattr(layer.activation, "__name__", "linear")
+    return "" if name == "linear" else f" {name}"
+
+
+def outline(model) -> str:
+    """The layer sequence of a built model in one line, from the model object itself, e.g.
+    ``"rescale -> features: conv 16 3x3+batchnorm+relu, maxpool 2x2, ... -> classifier: global
+    max pool, dense 10"``. Sub-models (``features``/``classifier``) are named with their
+    layers; a BatchNorm or ReLU is joined to the layer it follows with ``+``."""
+    if not isinstance(model, keras.Model):
+        raise ModelError(f"outline expects a keras.Model, got {type(model).__name__}")
+    parts = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):
+            parts.append(f"{layer.name}: {_joined(layer.layers)}")
+        else:
+            parts.append(_joined([layer]))
+    return " -> ".join(parts)
+
+
+def _joined(layers) -> str:
+    words = []
+    for layer in layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        word = _layer_word(layer)
+        if words and word in ("batchnorm", "relu"):
+            words[-1] += f"+{word}"
+        else:
+            words.append(word)
+    return ", ".join(words)
+
+
 __all__ = [
     "alexnet",
     "alexnet_classic",
@@ -152,4 +218,5 @@ __all__ = [
     "describe_models",
     "list_models",
     "mobilenet",
+    "outline",
 ]
