@@ -177,7 +177,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_report(args) -> int:
     from cnnbench.artifacts import replace_block
-    from cnnbench.report import comparison_markdown, find_studies, write_report
+    from cnnbench.report import comparison_markdown, find_studies, readme_markdown, write_report
     from cnnbench.study import load_study
 
     studies = find_studies(args.artifacts_dir)
@@ -188,8 +188,7 @@ def _cmd_report(args) -> int:
         paths = write_report(study, k=args.k)
         print(f"{path}\n\n{comparison_markdown(study)}")
         if args.readme:
-            block = f"{comparison_markdown(study)}\n\n{study.summary_markdown(args.k)}"
-            replace_block(args.readme, "results", block.replace("## Summary", "#### Summary"))
+            replace_block(args.readme, "results", readme_markdown(study, args.k))
             print(f"results block of {args.readme} rewritten")
         if study.missing():
             print(f"incomplete: {len(study.missing())} experiment(s) not finished\n")

@@ -101,6 +101,63 @@ def comparison_markdown(study: Study) -> str:
     return f"_{header(study)}_\n\n{markdown_table(comparison_table(study))}"
 
 
+def headline_table(study: Study) -> pd.DataFrame:
+    """The comparison in a README's width: accuracies as ``mean ± std`` over the seeds with the
+    test accuracy's 95% interval, cost columns as means."""
+    table = comparison_table(study)
+
+    def spread(split: str) -> pd.Series:
+        return table.apply(
+            lambda r: (
+                f"{r[f'{split} acc (%)']:.2f} ± {r[f'{split} acc std (pp)']:.2f}"
+                if r["seeds"] > 1
+                else f"{r[f'{split} acc (%)']:.2f}"
+            ),
+            axis=1,
+        )
+
+    return pd.DataFrame(
+        {
+            "dataset": table["dataset"],
+            "model": table["model"],
+            "augmented": table["augmented"],
+            "val acc (%)": spread("val"),
+            "test acc (%)": spread("test"),
+            "test 95% CI (%)": table.apply(
+                lambda r: (
+                    f"{r['test acc 95% CI low (%)']:.2f}–{r['test acc 95% CI high (%)']:.2f}"
+                    if r["seeds"] > 1
+                    else "–"
+                ),
+                axis=1,
+            ),
+            "params": table["params"],
+            "MFLOPs/image": table["MFLOPs/image"],
+            "train time (s)": table["train time (s)"],
+            "latency (ms)": table["latency (ms)"],
+            "seeds": table["seeds"],
+            "recipe": table["recipe"],
+        }
+    )
+
+
+def readme_markdown(study: Study, k: int = 3) -> str:
+    """The README's results block: the headline table, the augmentation comparison (none,
+    uniform, targeted) and the generated discussion, under the header line."""
+    parts = [f"_{header(study)}_", "", markdown_table(headline_table(study))]
+    if len(targeted_table(study)):
+        parts += [
+            "Augmentation of the best model per dataset, at the same budget and seeds "
+            "(`boosted F1`: test F1 of the classes targeted, the weakest on validation; p values "
+            "paired over the seeds against uniform augmentation):",
+            "",
+            markdown_table(targeted_table(study)),
+        ]
+    summary = summary_markdown(study, k).replace("## Summary", "#### Summary")
+    summary = summary.replace(f"_{header(study)}_\n\n", "")  # said once, above the tables
+    return "\n".join(parts) + "\n" + summary
+
+
 def variants_markdown(study: Study) -> str:
     """The variant-selection table under its header line."""
     place = display_name(study.selection_dataset)

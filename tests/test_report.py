@@ -216,3 +216,23 @@ def test_replace_block_rewrites_only_the_marked_text(tmp_path):
     )
     with pytest.raises(ConfigError, match="cnnbench:bench:start"):
         replace_block(readme, "bench", "x")
+
+
+def test_report_readme_writes_the_headline_targeted_table_and_summary(cli_run, tmp_path):
+    from cnnbench.report import headline_table
+
+    root, _ = cli_run
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- cnnbench:results:start -->\n<!-- cnnbench:results:end -->\n")
+    code, out, _ = _main(["report", str(root / "demo"), "--readme", str(readme)])
+    assert code == 0 and "results block of" in out
+    text = readme.read_text()
+    study = load_study(root / "demo")
+    assert text.count(study.header()) == 1  # said once, above the tables
+    assert "| dataset | model | augmented | val acc (%) | test acc (%) | test 95% CI (%) |" in text
+    assert "targeted augmentation, loss weight" in text and "#### Summary" in text
+    table = headline_table(study)
+    best = study.result(study.best_key("mnist"))
+    row = table[(table["model"] == best["config"]["model"]) & ~table["augmented"]].iloc[0]
+    assert row["test acc (%)"] == f"{100 * best['test']['accuracy']:.2f}"  # one seed: no ±
+    assert row["test 95% CI (%)"] == "–"

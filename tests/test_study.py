@@ -629,3 +629,16 @@ def test_limitations_come_from_the_study_settings(two_seeds):
     assert info["variant"] in text and f"{info['sizes']['train']:,} training images" in text
     assert "MNIST 1 for the variants, 1 for the compared and augmented runs" in text
     assert two_seeds.results["mnist/custom"]["environment"]["hardware"] in text
+
+
+def test_headline_table_shows_mean_and_std_over_the_seeds(two_seeds):
+    from cnnbench.report import headline_table
+
+    table = headline_table(two_seeds)
+    comparison = two_seeds.comparison_table()
+    for (_, short), (_, full) in zip(table.iterrows(), comparison.iterrows(), strict=True):
+        mean, std = full["test acc (%)"], full["test acc std (pp)"]
+        assert short["test acc (%)"] == f"{mean:.2f} ± {std:.2f}"
+        low, high = full["test acc 95% CI low (%)"], full["test acc 95% CI high (%)"]
+        assert short["test 95% CI (%)"] == f"{low:.2f}–{high:.2f}"
+        assert short["seeds"] == 2
