@@ -191,6 +191,19 @@ plots.plot_confusion_matrix(
 # %% [markdown]
 # ## 4. The models
 #
+# A few terms the comparison turns on:
+#
+# - A **convolution** slides small learned filters (3×3 or 5×5) over the image, each producing a
+#   feature map. Its parameters are `k × k × C_in × C_out` (+ biases), independent of image
+#   size; its cost (FLOPs) grows with the map's area. **Pooling** halves the resolution, so
+#   deeper layers see larger regions cheaply.
+# - **Dense layers** connect everything to everything: after flattening an 8×8×128 map, one
+#   256-unit layer alone holds 2.1 M parameters.
+# - **Dropout** silences random units while training, against overfitting; **BatchNorm**
+#   normalises activations per batch, which lets training use much larger learning rates.
+# - Accuracy is not everything: parameters (memory), FLOPs and measured latency matter on
+#   devices, and the **train–validation gap** shows overfitting.
+#
 # The original study's custom CNN is *conv → pool → conv → pool → dropout → flatten → dense →
 # dropout → softmax* in three variants; the variant with the best **validation** accuracy on
 # CIFAR-10 goes on to the comparison. Its AlexNet adaptation shrinks the 2012 design (Krizhevsky,

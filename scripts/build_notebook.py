@@ -30,6 +30,7 @@ SOURCE = ROOT / "CNN_vs_AlexNet.py"
 NOTEBOOK = ROOT / "CNN_vs_AlexNet.ipynb"
 README = ROOT / "README.md"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+WIDGET_NOTE = "[interactive explorer: run the notebook to use it]"
 # The lines of the source and README that carry the repository URL, and how to rewrite them.
 REPO_LINE = re.compile(r'(os\.environ\.get\("CNNBENCH_REPO_URL", )"[^"]*"\)')
 BADGE_LINE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
@@ -82,8 +83,12 @@ def execute(nb: nbformat.NotebookNode, timeout: int) -> nbformat.NotebookNode:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
-            # a live widget's view is empty without its saved state: keep its text fallback
-            output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+            # a widget's view is empty without its saved state (which would weigh hundreds of
+            # kB): keep its text (a progress bar's), or say what the explorer's repr stands for
+            data = output.get("data", {})
+            widget = data.pop("application/vnd.jupyter.widget-view+json", None)
+            if widget and str(data.get("text/plain", "")).startswith(("VBox(", "HBox(")):
+                data["text/plain"] = WIDGET_NOTE
     return nb
 
 
