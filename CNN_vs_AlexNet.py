@@ -83,6 +83,7 @@ EPOCHS = None  # an int replaces every epoch budget of the profile (tests run wi
 PLOT_BACKEND = "matplotlib"  # "matplotlib" (static images) or "plotly" (interactive)
 
 # %%
+import matplotlib as mpl
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -103,6 +104,7 @@ if DRIVE_FOLDER and IN_COLAB:  # artifacts in Drive survive a runtime reset; res
 profile = resolve_profile(PROFILE)
 if EPOCHS is not None:
     profile = get_profile(profile, epochs=EPOCHS)
+mpl.rcParams["figure.dpi"] = 72  # static figures at screen resolution: a light notebook
 pd.set_option("display.precision", 3)
 pd.set_option("display.float_format", "{:,.3f}".format)
 print(f"cnnbench {cnnbench.__version__} · profile {profile.name}: {profile.description}")
@@ -126,10 +128,10 @@ for ds in datasets.values():
     print(f"{display_name(ds.name)}: {ds.variant} (source: {ds.source})")
 
 # %%
-plots.show_samples(datasets["cifar10"], n_per_class=3, backend=PLOT_BACKEND)
+plots.show_samples(datasets["cifar10"], n_per_class=2, backend=PLOT_BACKEND)
 
 # %%
-plots.show_samples(datasets["mnist"], n_per_class=3, backend=PLOT_BACKEND)
+plots.show_samples(datasets["mnist"], n_per_class=2, backend=PLOT_BACKEND)
 
 # %% [markdown]
 # ## 2. Stratified sampling and preprocessing
@@ -156,7 +158,7 @@ counts = pd.concat(
 counts.style.format("{:,}")
 
 # %%
-plots.show_augmentations(datasets["cifar10"], n_images=4, seed=SEED, backend=PLOT_BACKEND)
+plots.show_augmentations(datasets["cifar10"], n_images=3, seed=SEED, backend=PLOT_BACKEND)
 
 # %% [markdown]
 # ## 3. One experiment by hand
@@ -256,7 +258,9 @@ display(Markdown(f"_{study.header()}_"))
 # the last column says why):
 
 # %%
-recipe_table(study).style.format({"peak lr": "{:.3g}", "batch": "{:,}"}).hide(axis="index")
+recipe_table(study).style.format(
+    {"peak lr": "{:.3g}", "label smoothing": "{:g}", "weight decay": "{:g}", "batch": "{:,}"}
+).hide(axis="index")
 
 # %%
 study.variant_table().style.format(precision=2, thousands=",").hide(axis="index")
@@ -322,15 +326,17 @@ plots.plot_training_time(runs, backend=PLOT_BACKEND)
 # %% [markdown]
 # ### Per-class behaviour, and what augmentation changed
 #
-# The weakest classes are found on the **validation** split. Precision, recall and F1 of the
-# best model per dataset, then its test F1 without augmentation, with uniform augmentation and
-# with augmentation targeted at those classes.
+# Test precision, recall and F1 per class of every compared model (means over the seeds). The
+# weakest classes are then found on the **validation** split, and the best model's test F1 is
+# compared without augmentation, with uniform augmentation and with augmentation targeted at
+# those classes.
 
 # %%
 for name in study.datasets:
-    key = study.best_key(name)
-    display(Markdown(f"**{display_name(name)}**: {key} (highest mean validation accuracy)"))
-    display(class_report(study, key).style.format({"images": "{:,}"}, precision=3))
+    reports = {key.split("/")[1]: class_report(study, key) for key in compared(name)}
+    table = pd.concat({label: r.drop(columns="images") for label, r in reports.items()}, axis=1)
+    display(Markdown(f"**{display_name(name)}**: test precision, recall and F1 per class"))
+    display(table.style.format(precision=3).background_gradient(cmap="Blues", axis=None))
 
 # %%
 for name in study.datasets:
