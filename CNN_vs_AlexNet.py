@@ -317,6 +317,7 @@ for name in study.datasets:
 
 # %%
 runs = study.runs_frame()
+runs = runs[~runs["experiment"].str.contains("/variant_")]  # the comparison's runs only
 for x in ("params", "train time (s)", "latency (ms)"):
     display(plots.plot_tradeoff(runs, x=x, y="test acc (%)", backend=PLOT_BACKEND))
 

@@ -1264,10 +1264,26 @@ def _tradeoff_mpl(panels, x, y, title):
                 fontsize=8,
             )
         ax.set(title=dataset, xlabel=TRADEOFF_X[x], ylabel=_label(y))
-        ax.set_xscale("log" if x in LOG_X else "linear")
+        if x in LOG_X:
+            from matplotlib.ticker import FuncFormatter, LogLocator
+
+            # a span of less than a decade would otherwise label every minor tick in
+            # scientific notation, on top of each other: 1-2-5 ticks, written 300k, 2M
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short_number(v)))
+            ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
         ax.margins(x=0.2)  # room for the labels of the outermost points
     fig.suptitle(title)
     return fig
+
+
+def _short_number(value):
+    """``300000`` -> ``"300k"``, ``2000000`` -> ``"2M"``, ``20`` -> ``"20"``."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
 
 
 def _stat_bars_plotly(panels, column, title):

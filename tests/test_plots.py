@@ -1033,3 +1033,12 @@ def test_confusion_grid_normalises_each_panel_and_names_its_accuracy(backend):
         assert fig.axes[-1].get_ylabel() == "share of true class"  # the colour bar
     with pytest.raises(ConfigError, match="one row per class name"):
         plots.plot_confusion_grid({"x": ([[1, 2, 3]], names)})
+
+
+def test_log_axis_of_the_tradeoff_is_labelled_in_short_numbers():
+    fig = plots.plot_tradeoff(fake_runs(), x="params", backend="matplotlib")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert labels and all(label[-1] in "kMG0123456789" for label in labels)
+    assert "e" not in "".join(labels) and "^" not in "".join(labels)
+    assert plots._short_number(300_000) == "300k" and plots._short_number(2e6) == "2M"
