@@ -23,9 +23,9 @@ class Recipe:
     learning_rate: float  # peak learning rate (after warm-up)
     batch_size: int  # global batch size (split across replicas under a strategy)
     epochs: int  # default epoch budget when train() is called without epochs=
-    schedule: str = "constant"  # "constant", or "onecycle": linear warm-up then cosine decay
+    schedule: str = "constant"  # "constant", or "onecycle": linear warm-up then linear decay
     warmup_fraction: float = 0.0  # share of all steps spent warming up (onecycle only)
-    final_lr_fraction: float = 0.0  # the cosine decays to this fraction of the peak
+    final_lr_fraction: float = 0.0  # the decay ends at this fraction of the peak
     momentum: float = 0.9  # SGD momentum (Nesterov)
     weight_decay: float = 0.0  # decoupled weight decay (SGD/AdamW); 0 disables it
     label_smoothing: float = 0.0  # softens one-hot targets; helps short runs generalise
