@@ -71,6 +71,17 @@ elif importlib.util.find_spec("cnnbench") is None:
         )
     sys.path.insert(0, str(root))
 
+# TensorFlow's first messages (oneDNN, CUDA stubs) go straight to the process's stderr before
+# any log level applies, and Jupyter shows that stream: load it once with the stream muted.
+stderr, muted = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+os.dup2(muted, 2)
+try:
+    import tensorflow  # noqa: F401
+finally:
+    os.dup2(stderr, 2)
+    os.close(stderr)
+    os.close(muted)
+
 # %% tags=["parameters"]
 # Parameters (papermill: this cell is tagged `parameters`).
 PROFILE = "auto"  # demo | quick | standard | full | auto (standard with a GPU, else quick)

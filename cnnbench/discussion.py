@@ -56,9 +56,8 @@ def summary_markdown(study: Study, k: int = 3) -> str:
     lines += [
         f"{len(study.results)} experiments{per_seed} took {total / 60:.1f} min of training and "
         "evaluation in all."
-        + (
-            " Numbers are means over the seeds; comparisons are paired by seed." if per_seed else ""
-        ),
+        + (" Numbers are means over the seeds; comparisons are paired by seed." if per_seed else "")
+        + _floor_sentence(study),
         "",
     ]
     lines += _sample_caveat(study) + _variant_sentence(study)
@@ -73,12 +72,29 @@ def summary_markdown(study: Study, k: int = 3) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _describe(test, name_a: str, name_b: str) -> str:
+    """A paired comparison in the discussion: the floor of the exact p is said once, above."""
+    return test.describe(name_a, name_b, floor_note=False)
+
+
 def _pct(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"
 
 
 def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def _floor_sentence(study: Study) -> str:
+    """With few seeds no exact paired test can reach 5%: say so once, for every comparison."""
+    floor = 2 / 2**study.seeds
+    if study.seeds < 2 or floor <= 0.05:
+        return ""
+    return (
+        f" With {study.seeds} seeds the exact sign-flip test's smallest two-sided p is "
+        f"{floor:.3g}, so no difference below can be significant at 5% (that needs 6 seeds); "
+        "the paired t-test's p, which assumes normally distributed differences, is given beside it."
+    )
 
 
 def _sample_caveat(study: Study) -> list[str]:
@@ -159,7 +175,7 @@ def _winner_sentence(study: Study, dataset: str, best_key: str) -> str:
         )
         parts.append(
             f"vs {other['config']['model']} ({_pct(acc[key])} on test): "
-            f"{test.describe(model, other['config']['model'])}, with {params:.2f}x its "
+            f"{_describe(test, model, other['config']['model'])}, with {params:.2f}x its "
             f"parameters ({best['test']['params']:,} vs {other['test']['params']:,}) and "
             f"{times[0] / times[1]:.2f}x its training time ({times[0]:.1f} s vs {times[1]:.1f} s)"
         )
@@ -202,7 +218,8 @@ def _augmentation_sentence(study: Study, dataset: str, best_key: str, weakest: p
     return (
         f"- Retrained with augmentation (same {_epochs(epochs[-1])} budget, batch, recipe and "
         f"{seeds} as without): test accuracy {_pct(accs[0])} -> {_pct(accs[1])}; "
-        f"{test.describe(f'{model} with augmentation', f'{model} without augmentation')}; macro F1 "
+        f"{_describe(test, f'{model} with augmentation', f'{model} without augmentation')}; "
+        "macro F1 "
         f"{macro[0]:.3f} -> {macro[1]:.3f}; per-class test F1 {moves} of {len(change)} classes; "
         f"on the weakest classes: {weak}."
     )
@@ -229,7 +246,8 @@ def _targeted_sentence(study: Study, dataset: str) -> str:
         test = paired_test(study.accuracies(key, "test"), study.accuracies(uniform_key, "test"))
         parts.append(
             f"{label}: test accuracy {_pct(_mean(study, key, 'test', 'accuracy'))}, "
-            f"{test.describe(label, 'uniform augmentation')}; boosted classes' mean test F1 "
+            f"{_describe(test, label, 'uniform augmentation')}; boosted classes' "
+            "mean test F1 "
             f"{boosted_f1(uniform_key):.3f} -> {boosted_f1(key):.3f}"
         )
     classes = ", ".join(boosted[:-1]) + f" and {boosted[-1]}" if len(boosted) > 1 else boosted[0]

@@ -157,15 +157,26 @@ class PairedTest:
         alpha = check_fraction("alpha", alpha, high_closed=False)
         return self.n >= 2 and self.p_exact <= alpha
 
-    def describe(self, name_a: str, name_b: str, alpha: float = 0.05, scale: float = 100) -> str:
+    def describe(
+        self,
+        name_a: str,
+        name_b: str,
+        alpha: float = 0.05,
+        scale: float = 100,
+        *,
+        floor_note: bool = True,
+    ) -> str:
         """One sentence for the generated discussion, e.g.
 
-        "custom beats alexnet by 2.31 points (paired over 3 seeds, exact sign-flip p = 0.25:
+        "custom is 2.31 points above alexnet (paired over 3 seeds, exact sign-flip p = 0.25:
         not significant; with 3 seeds the smallest exact two-sided p is 0.25, so 5% needs >= 6
         seeds; paired t-test p = 0.0131)". The verdict is the exact test's (no assumption on the
         differences' distribution); the t-test's p, which assumes normal differences, follows
-        when defined. The winner is named first; the difference is multiplied by ``scale`` (100:
-        accuracy fractions to percentage points). With one seed: "(one seed: no test)".
+        when defined. The higher model is named first, and only a significant difference is
+        called a win ("custom beats alexnet by ..."); the difference is multiplied by ``scale``
+        (100: accuracy fractions to percentage points). With one seed: "(one seed: no test)".
+        ``floor_note=False`` leaves out the note on the smallest p the seeds allow (for a text
+        that says it once).
         """
         for arg, value in (("name_a", name_a), ("name_b", name_b)):
             if not isinstance(value, str) or not value:
@@ -174,12 +185,13 @@ class PairedTest:
         scale = check_real("scale", scale)
 
         points = f"{abs(self.mean_difference) * scale:.2f}"
+        high, low = (name_a, name_b) if self.mean_difference > 0 else (name_b, name_a)
         if float(points) == 0:
             head = f"{name_a} and {name_b} are level ({points} points apart)"
-        elif self.mean_difference > 0:
-            head = f"{name_a} beats {name_b} by {points} points"
+        elif self.significant(alpha):
+            head = f"{high} beats {low} by {points} points"
         else:
-            head = f"{name_b} beats {name_a} by {points} points"
+            head = f"{high} is {points} points above {low}"
         if self.n < 2:
             return f"{head} (one seed: no test)"
 
@@ -189,7 +201,7 @@ class PairedTest:
         verdict = f"significant at {level}" if self.significant(alpha) else "not significant"
         detail = f"paired over {self.n} seeds, exact {sided}sign-flip p {p}: {verdict}"
         floor = _min_exact_p(self.n, self.alternative)
-        if floor > alpha:
+        if floor > alpha and floor_note:
             kind = "two-sided" if self.alternative == "two-sided" else "one-sided"
             detail += (
                 f"; with {self.n} seeds the smallest exact {kind} p is {floor:.3g}, so {level} "

@@ -131,7 +131,7 @@ def test_p_t_is_nan_when_undefined():
 def test_describe_three_seeds_names_the_limit():
     t = paired_test([0.77, 0.78, 0.79], [0.75, 0.755, 0.76])
     assert t.describe("custom", "alexnet") == (
-        "custom beats alexnet by 2.50 points (paired over 3 seeds, exact sign-flip p = 0.25: "
+        "custom is 2.50 points above alexnet (paired over 3 seeds, exact sign-flip p = 0.25: "
         "not significant; with 3 seeds the smallest exact two-sided p is 0.25, so 5% needs "
         ">= 6 seeds; paired t-test p = 0.0131)"  # scipy.stats.ttest_rel: 0.013072
     )
@@ -139,7 +139,7 @@ def test_describe_three_seeds_names_the_limit():
     assert (
         paired_test([0.75, 0.755, 0.76], [0.77, 0.78, 0.79])
         .describe("alexnet", "custom")
-        .startswith("custom beats alexnet by 2.50 points")
+        .startswith("custom is 2.50 points above alexnet")
     )
 
 
@@ -149,6 +149,7 @@ def test_describe_significant_with_six_seeds():
     t = paired_test(a, b)
     assert t.p_exact == 2 / 64  # all six differences positive: only +...+ and -...- reach it
     text = t.describe("custom", "alexnet")
+    assert text.startswith("custom beats alexnet by 2.83 points")  # significant: a win
     assert text.endswith("exact sign-flip p = 0.0312: significant at 5%; paired t-test p < 0.001)")
     assert "smallest" not in text
     assert t.describe("custom", "alexnet", alpha=0.01).endswith(
@@ -164,7 +165,7 @@ def test_describe_significant_with_six_seeds():
 
 def test_describe_one_seed_and_level():
     assert paired_test([0.80], [0.7769]).describe("custom", "alexnet") == (
-        "custom beats alexnet by 2.31 points (one seed: no test)"
+        "custom is 2.31 points above alexnet (one seed: no test)"
     )
     assert (
         paired_test([0.8, 0.9], [0.8, 0.9])
@@ -194,3 +195,11 @@ def test_paired_test_validation():
 def test_twenty_seeds_is_allowed():
     t = paired_test(np.arange(1, 21, dtype=float), np.zeros(20))
     assert t.n == 20 and t.p_exact == 2 / 2**20
+
+
+def test_describe_can_leave_the_floor_note_to_the_text():
+    t = paired_test([0.77, 0.78, 0.79], [0.75, 0.755, 0.76])
+    assert t.describe("custom", "alexnet", floor_note=False) == (
+        "custom is 2.50 points above alexnet (paired over 3 seeds, exact sign-flip p = 0.25: "
+        "not significant; paired t-test p = 0.0131)"
+    )

@@ -315,10 +315,13 @@ def test_summary_states_numbers_computed_from_the_results(one_go):
         other = one_go.results[f"mnist/{name}"]
         if other is not best:
             test = paired_test([best["test"]["accuracy"]], [other["test"]["accuracy"]])
-            assert test.describe(model, other["config"]["model"]) in text
+            assert test.describe(model, other["config"]["model"], floor_note=False) in text
     after = one_go.results["mnist/augmented"]
     test = paired_test([after["test"]["accuracy"]], [best["test"]["accuracy"]])
-    assert test.describe(f"{model} with augmentation", f"{model} without augmentation") in text
+    described = test.describe(
+        f"{model} with augmentation", f"{model} without augmentation", floor_note=False
+    )
+    assert described in text
     assert "(one seed: no test)" in text
     for name in one_go.weakest_classes("mnist").index:
         assert f"{name} (F1 " in text
@@ -439,9 +442,13 @@ def test_augmented_run_pairs_with_the_plain_run_at_an_equal_budget(two_seeds):
         [r["test"]["accuracy"] for r in after], [r["test"]["accuracy"] for r in best]
     )
     text = two_seeds.summary_markdown()
-    assert test.describe(f"{model} with augmentation", f"{model} without augmentation") in text
+    described = test.describe(
+        f"{model} with augmentation", f"{model} without augmentation", floor_note=False
+    )
+    assert described in text
     assert "not significant" in text  # 2 seeds cannot reach 5%
     assert "paired over 2 seeds" in text
+    assert "With 2 seeds the exact sign-flip test's smallest two-sided p is 0.5" in text
 
 
 def test_targeted_runs_boost_the_weakest_validation_classes_at_an_equal_budget(two_seeds):
@@ -486,7 +493,7 @@ def test_targeted_runs_boost_the_weakest_validation_classes_at_an_equal_budget(t
     text = two_seeds.summary_markdown()
     classes = f"{weakest[0]}, {weakest[1]} and {weakest[2]}: 2x the weight of the others"
     assert f"- Targeted augmentation of the weakest classes on validation ({classes}" in text
-    assert test.describe("oversample", "uniform augmentation") in text
+    assert test.describe("oversample", "uniform augmentation", floor_note=False) in text
 
 
 def test_rerun_skips_every_seed_run_and_more_seeds_train_only_the_new_ones(
