@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -190,7 +191,6 @@ def test_readme_first_command_trains_a_working_model(tmp_path):
     """The README's first command (on the shipped MNIST sample) ends far above chance."""
     import json
     import re
-    from pathlib import Path
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     command = re.search(r"python -m cnnbench (train [^\n`]*)", readme).group(1).split()
@@ -236,3 +236,19 @@ def test_report_readme_writes_the_headline_targeted_table_and_summary(cli_run, t
     row = table[(table["model"] == best["config"]["model"]) & ~table["augmented"]].iloc[0]
     assert row["test acc (%)"] == f"{100 * best['test']['accuracy']:.2f}"  # one seed: no ±
     assert row["test 95% CI (%)"] == "–"
+
+
+def test_readme_results_block_is_the_committed_quick_study():
+    """The README's results are the committed quick study's, as `report --readme` writes them:
+    a rerun that is not committed, or a hand edit, shows here."""
+    from cnnbench.report import readme_markdown
+
+    root = Path(__file__).parents[1]
+    study = load_study(root / "benchmarks" / "results" / "studies" / "quick")
+    assert study.missing() == [] and study.seeds >= 3
+    assert {r["dataset"]["sample_fraction"] for r in study.results.values()} == {0.25}
+    readme = (root / "README.md").read_text()
+    block = readme.split("<!-- cnnbench:results:start -->\n")[1].split(
+        "\n<!-- cnnbench:results:end -->"
+    )[0]
+    assert block == readme_markdown(study).strip()
