@@ -578,10 +578,16 @@ def _time_to_accuracy_lines(runs: list[dict]) -> list[str]:
                 f"the original recipe did not reach it in {theirs['total_seconds']:,.0f} s: "
                 f"cnnbench is more than {bound} faster"
             )
-        else:
+        elif theirs["seconds_to_target"] >= ours["seconds_to_target"]:
             verdict = (
                 f"cnnbench is {_speedup(theirs['seconds_to_target'], ours['seconds_to_target'])}"
                 " faster"
+            )
+        else:  # train()'s default epochs are more than this dataset needs for the target
+            verdict = (
+                f"cnnbench is {_speedup(ours['seconds_to_target'], theirs['seconds_to_target'])}"
+                f" slower (its whole {ours['epochs_to_target']}-epoch default run against the "
+                f"original's first {theirs['epochs_to_target']} epochs)"
             )
         lines.append(f"\n{dataset}: time to {ours['target_accuracy']:.1%}: {verdict}.")
     return lines

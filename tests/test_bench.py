@@ -227,3 +227,29 @@ def test_defaults_match_the_peer_on_odd_datasets(odd_datasets, name, model_name)
         accuracy[which] = evaluate(model, ds, timing=False).accuracy
     assert accuracy[model_name] >= accuracy["peer"] - 0.02, accuracy
     assert accuracy[model_name] > 1 / ds.num_classes + 0.1, accuracy
+
+
+def test_time_to_accuracy_verdict_says_faster_slower_or_a_bound():
+    from cnnbench.bench import _time_to_accuracy_lines
+
+    def run(which, reached, epochs, total):
+        setup = {"model": which, "recipe": "r", "augment": False}
+        return {
+            "which": which, "dataset": "mnist", "setup": setup, "target_accuracy": 0.982,
+            "seconds_to_target": reached, "epochs_to_target": epochs,
+            "final_test_accuracy": 0.99, "total_seconds": total, "peak_rss_mib": 1.0,
+        }  # fmt: skip
+
+    def verdict(ours, original):
+        return _time_to_accuracy_lines([ours, original])[-1]
+
+    assert verdict(run("ours", 10, 2, 10), run("original", 40, 4, 60)).endswith(
+        "cnnbench is 4.0x faster."
+    )
+    assert verdict(run("ours", 53, 12, 53), run("original", 22, 3, 43)).endswith(
+        "cnnbench is 2.4x slower (its whole 12-epoch default run against the original's "
+        "first 3 epochs)."
+    )
+    assert verdict(run("ours", 88, 12, 88), run("original", None, None, 355)).endswith(
+        "the original recipe did not reach it in 355 s: cnnbench is more than 4.0x faster."
+    )
