@@ -12,7 +12,7 @@ import pandas as pd
 from cnnbench.config import PROFILES, TARGETED_FACTOR
 from cnnbench.errors import ConfigError
 from cnnbench.stats import paired_test
-from cnnbench.study import AUGMENTED, COMPARED, TARGETED, Study, display_name
+from cnnbench.study import AUGMENTED, COMPARED, TARGETED, Study, display_name, mean_f1
 from cnnbench.tables import TRAININGS, per_class_table, variant_table
 
 
@@ -230,14 +230,10 @@ def _targeted_sentence(study: Study, dataset: str) -> str:
     recipe and seeds; on overall test accuracy (paired test) and on the boosted classes' F1."""
     uniform_key = f"{dataset}/{AUGMENTED}"
     boosted = study.targeted_classes(dataset)
-    names = study.result(uniform_key)["test"]["class_names"]
-    index = [names.index(c) for c in boosted]
 
     def boosted_f1(key: str) -> float:
-        runs = study.seed_results(key)
-        return sum(r["test"]["report"][names[i]]["f1-score"] for r in runs for i in index) / (
-            len(runs) * len(index)
-        )
+        """Test F1 of the boosted classes, averaged over them and the seeds."""
+        return sum(mean_f1(study.seed_results(key), "test", boosted)) / len(boosted)
 
     parts = []
     for name in TARGETED:
