@@ -187,9 +187,10 @@ def _cmd_report(args) -> int:
         study = load_study(path)
         paths = write_report(study, k=args.k)
         print(f"{path}\n\n{comparison_markdown(study)}")
-        if args.readme:
-            replace_block(args.readme, "results", readme_markdown(study, args.k))
-            print(f"results block of {args.readme} rewritten")
+        if args.readme:  # one block per study, named after its folder: results:quick, ...
+            block = f"results:{Path(path).name}"
+            replace_block(args.readme, block, readme_markdown(study, args.k))
+            print(f"{block} block of {args.readme} rewritten")
         if study.missing():
             print(f"incomplete: {len(study.missing())} experiment(s) not finished\n")
         print(f"written: {', '.join(str(p) for p in paths.values())}\n")
@@ -322,7 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="rebuild a study's tables from its artifacts alone")
     p.add_argument("artifacts_dir", help="a study folder (artifacts/<study>) or the artifacts root")
     p.add_argument("--k", type=int, default=3, help="how many weakest classes to name")
-    p.add_argument("--readme", default=None, help="also rewrite this file's results block")
+    p.add_argument(
+        "--readme",
+        default=None,
+        help="also rewrite this file's block <!-- cnnbench:results:STUDY:start/end --> (STUDY: "
+        "the study folder's name)",
+    )
     p.set_defaults(func=_cmd_report)
     return parser
 

@@ -184,7 +184,7 @@ def targeted_table(study: Study) -> pd.DataFrame:
                 "boosted classes": ", ".join(boosted),
                 "val acc (%)": 100 * float(np.mean([r["val"]["accuracy"] for r in runs])),
                 "test acc (%)": test.mean,
-                "test acc std (pp)": test.std,
+                "test acc std (pp)": test.std if test.n > 1 else np.nan,
                 "test macro F1": float(
                     np.mean([r["test"]["report"]["macro avg"]["f1-score"] for r in runs])
                 ),
@@ -259,7 +259,8 @@ def class_report(study: Study, key: str, split: str = "test") -> pd.DataFrame:
 
 def _mean_row(study: Study, key: str) -> dict:
     """A table row of one experiment: the mean of its seed runs' rows, the accuracies' standard
-    deviation and 95% interval (:func:`cnnbench.stats.summarize`), and how many seeds."""
+    deviation and 95% interval (:func:`cnnbench.stats.summarize`; NaN for one seed), and how
+    many seeds."""
     rows = [_row(r) for r in study.seed_results(key)]
     row = dict(rows[0])
     for column in MEAN_COLUMNS:
@@ -267,9 +268,11 @@ def _mean_row(study: Study, key: str) -> dict:
         row[column] = values[0] if len(set(values)) == 1 else float(np.mean(values))
     for split in ("val", "test"):
         summary = summarize([r[f"{split} acc (%)"] for r in rows])
-        row[f"{split} acc std (pp)"] = summary.std
-        row[f"{split} acc 95% CI low (%)"] = summary.low
-        row[f"{split} acc 95% CI high (%)"] = summary.high
+        # One seed has no spread to measure: NaN (a dash in Markdown), not a misleading 0.
+        spread = (summary.std, summary.low, summary.high) if summary.n > 1 else (np.nan,) * 3
+        row[f"{split} acc std (pp)"] = spread[0]
+        row[f"{split} acc 95% CI low (%)"] = spread[1]
+        row[f"{split} acc 95% CI high (%)"] = spread[2]
     row["seeds"] = len(rows)
     row["recipe"] = "; ".join(dict.fromkeys(r["recipe"] for r in rows))
     return row

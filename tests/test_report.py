@@ -223,9 +223,9 @@ def test_report_readme_writes_the_headline_targeted_table_and_summary(cli_run, t
 
     root, _ = cli_run
     readme = tmp_path / "README.md"
-    readme.write_text("<!-- cnnbench:results:start -->\n<!-- cnnbench:results:end -->\n")
+    readme.write_text("<!-- cnnbench:results:demo:start -->\n<!-- cnnbench:results:demo:end -->\n")
     code, out, _ = _main(["report", str(root / "demo"), "--readme", str(readme)])
-    assert code == 0 and "results block of" in out
+    assert code == 0 and "results:demo block of" in out
     text = readme.read_text()
     study = load_study(root / "demo")
     assert text.count(study.header()) == 1  # said once, above the tables
@@ -248,7 +248,7 @@ def test_readme_results_block_is_the_committed_quick_study():
     assert study.missing() == [] and study.seeds >= 3
     assert {r["dataset"]["sample_fraction"] for r in study.results.values()} == {0.25}
     readme = (root / "README.md").read_text()
-    block = readme.split("<!-- cnnbench:results:start -->\n")[1].split(
-        "\n<!-- cnnbench:results:end -->"
+    block = readme.split("<!-- cnnbench:results:quick:start -->\n")[1].split(
+        "\n<!-- cnnbench:results:quick:end -->"
     )[0]
     assert block == readme_markdown(study).strip()

@@ -407,6 +407,18 @@ def test_tables_hold_the_mean_spread_and_interval_of_the_seeds(two_seeds):
         assert row["recipe"].split(",")[0] in recipes and "batch 32" in row["recipe"]
 
 
+def test_one_seed_has_no_spread_in_the_tables(one_go):
+    from cnnbench.report import markdown_table
+
+    table = one_go.comparison_table()
+    assert (table["seeds"] == 1).all()
+    spread = [c for c in table.columns if "std" in c or "CI" in c]
+    assert len(spread) == 6 and table[spread].isna().all().all()  # not a 0.00 std
+    row = markdown_table(table).splitlines()[2].split(" | ")
+    assert row[table.columns.get_loc("test acc std (pp)")] == "–"
+    assert targeted_table(one_go)["test acc std (pp)"].isna().all()
+
+
 def test_choices_use_the_mean_validation_accuracy_over_seeds(two_seeds):
     study = copy.deepcopy(two_seeds)
     # custom_v1 has the best single seed, custom_v2 the best mean
