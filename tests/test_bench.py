@@ -253,3 +253,30 @@ def test_time_to_accuracy_verdict_says_faster_slower_or_a_bound():
     assert verdict(run("ours", 88, 12, 88), run("original", None, None, 355)).endswith(
         "the original recipe did not reach it in 355 s: cnnbench is more than 4.0x faster."
     )
+    # the second policy's row gets its own verdict against the same original run
+    lines = _time_to_accuracy_lines(
+        [
+            run("ours", 10, 2, 10),
+            run("ours_crop_flip_cutout", None, None, 12),
+            run("original", 40, 4, 60),
+        ]
+    )
+    assert lines[-2:] == [
+        "\nmnist: time to 98.2%: cnnbench is 4.0x faster.",
+        "\nmnist: time to 98.2% with augment_policy='crop_flip_cutout': cnnbench did not reach "
+        "the target.",
+    ]
+
+
+def test_the_second_policy_runs_only_where_the_bench_augments_with_a_flip():
+    from cnnbench.bench import time_to_accuracy_runs
+
+    assert time_to_accuracy_runs("cifar10") == ("ours", "ours_crop_flip_cutout", "original")
+    assert time_to_accuracy_runs("mnist") == ("ours", "original")
+    settings = BenchSettings(
+        datasets=("cifar10",), source="sample", ours_epochs={"cifar10": 1}, sample_fraction=0.2
+    )
+    run = _time_to_accuracy_worker("ours_crop_flip_cutout", "cifar10", settings)
+    assert run["setup"]["augment_policy"] == "crop_flip_cutout" and run["setup"]["augment"]
+    assert "augment_policy='crop_flip_cutout'" in run["setup"]["recipe"]
+    assert [p["epoch"] for p in run["trace"]] == [1]
