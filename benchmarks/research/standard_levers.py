@@ -1,0 +1,53 @@
+"""The validation-chosen levers at the standard profile's scale: how far from 85% they get.
+
+    python standard_levers.py CONFIG SEED
+
+CONFIG `wide_cfc`: `custom` widened (stem 24, widths 48-96-192, 659k parameters) + the
+crop_flip_cutout policy, the levers chosen on validation at 12 epochs (cifar_levers.py); compare
+with the standard study's cifar10/augmented run (default `custom`, the original's augmentation).
+CONFIG `alexnet_aug`: `alexnet` (its architecture is fixed) with the original's augmentation,
+which the study's alexnet run does not get; compare with the study's cifar10/alexnet run.
+Both on the 25% CIFAR-10 sample with the standard profile's budget (50 epochs, recipe "auto",
+early stopping patience 10 restoring the best validation weights), validation and, once, test
+accuracy, each with and without flip TTA. One JSON line to small/standard_levers.jsonl.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cnnbench import build_model, load_dataset, set_seed, train
+from cnnbench.evaluation import predict_proba
+
+CONFIGS = {  # model name, builder overrides, augmentation policy
+    "wide_cfc": ("custom", {"stem": 24, "widths": (48, 96, 192)}, "crop_flip_cutout"),
+    "alexnet_aug": ("alexnet", {}, "original"),
+}
+config, seed = sys.argv[1], int(sys.argv[2])
+name, overrides, policy = CONFIGS[config]
+ds = load_dataset("cifar10", sample_fraction=0.25, seed=42)  # data from $CNNBENCH_DATA_DIR
+set_seed(seed)
+model = build_model(name, ds.input_shape, ds.num_classes, **overrides)
+t0 = time.perf_counter()
+run = train(model, ds, epochs=50, augment=True, augment_policy=policy, early_stopping=10,
+            seed=seed, verbose=2)
+wall = time.perf_counter() - t0
+
+
+def accuracy(x, y, tta):
+    return float(np.mean(predict_proba(model, x, tta=tta).argmax(1) == np.asarray(y)))
+
+
+row = {"config": config, "model": name, "overrides": overrides, "policy": policy, "seed": seed,
+       "epochs_run": len(run.history["val_accuracy"]), "batch": run.config["batch_size"],
+       "params": model.count_params(), "val_history": run.history["val_accuracy"],
+       "val": accuracy(ds.x_val, ds.y_val, False), "val_tta": accuracy(ds.x_val, ds.y_val, True),
+       "test": accuracy(ds.x_test, ds.y_test, False),
+       "test_tta": accuracy(ds.x_test, ds.y_test, True),
+       "train_s": round(run.train_time_s, 1), "wall_s": round(wall, 1)}
+print(json.dumps(row), flush=True)
+with (Path(__file__).parent / "small" / "standard_levers.jsonl").open("a") as f:
+    f.write(json.dumps(row) + "\n")
