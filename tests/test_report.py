@@ -238,17 +238,18 @@ def test_report_readme_writes_the_headline_targeted_table_and_summary(cli_run, t
     assert row["test 95% CI (%)"] == "–"
 
 
-def test_readme_results_block_is_the_committed_quick_study():
-    """The README's results are the committed quick study's, as `report --readme` writes them:
-    a rerun that is not committed, or a hand edit, shows here."""
+@pytest.mark.parametrize("name, min_seeds", [("quick", 3), ("standard", 1)])
+def test_readme_results_blocks_are_the_committed_studies(name, min_seeds):
+    """The README's results are the committed studies', as `report --readme` writes them: a
+    rerun that is not committed, or a hand edit, shows here. The headline (quick) has 3 seeds."""
     from cnnbench.report import readme_markdown
 
     root = Path(__file__).parents[1]
-    study = load_study(root / "benchmarks" / "results" / "studies" / "quick")
-    assert study.missing() == [] and study.seeds >= 3
+    study = load_study(root / "benchmarks" / "results" / "studies" / name)
+    assert study.missing() == [] and study.seeds >= min_seeds and study.profile.name == name
     assert {r["dataset"]["sample_fraction"] for r in study.results.values()} == {0.25}
     readme = (root / "README.md").read_text()
-    block = readme.split("<!-- cnnbench:results:quick:start -->\n")[1].split(
-        "\n<!-- cnnbench:results:quick:end -->"
+    block = readme.split(f"<!-- cnnbench:results:{name}:start -->\n")[1].split(
+        f"\n<!-- cnnbench:results:{name}:end -->"
     )[0]
     assert block == readme_markdown(study).strip()
