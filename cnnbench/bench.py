@@ -10,10 +10,10 @@
    default epochs), of the same with ``augment_policy="crop_flip_cutout"`` (the second policy,
    its own row, where the dataset's labels survive a flip) and of the original recipe
    (``custom_v2``, ``ImageDataGenerator``, Adam, batch 64) to reach the original study's best
-   test accuracy. Ours counts its whole one-cycle
-   run (the final model must reach the target); the original's constant learning rate makes
-   each epoch a finished run, so its first crossing counts. Test accuracy is only *recorded*
-   after each epoch (its time excluded); it never stops or steers training;
+   test accuracy. Ours counts its whole one-cycle run (the final model must reach the target);
+   the original's constant learning rate makes each epoch a finished run, so its first
+   crossing counts. Test accuracy is only *recorded* after each epoch (its time excluded); it
+   never stops or steers training;
 4. the peak resident memory of each run (each runs in its own process);
 5. small data: ``train()``'s defaults on 500-8,000-image subsets of a 28x28 grayscale and a
    32x32 RGB dataset, at 3 and 10 epochs, for every model the study trains, each against the
