@@ -205,7 +205,11 @@ def _augmentation_sentence(study: Study, dataset: str, best_key: str, weakest: p
         _mean(study, best_key, "test", "report", "macro avg", "f1-score"),
         _mean(study, after_key, "test", "report", "macro avg", "f1-score"),
     )
-    epochs = sorted({r["train"]["epochs_run"] for r in study.seed_results(after_key)})
+    budget = study.result(after_key)["config"]["epochs"]
+    ran = sorted({r["train"]["epochs_run"] for r in study.seed_results(after_key)})
+    stopped = (
+        "" if ran == [budget] else f" (early stopping ended it after {'/'.join(map(str, ran))})"
+    )
     moves = []
     for word, mask, pick in (("rose", change > 0, "idxmax"), ("fell", change < 0, "idxmin")):
         count = int(mask.sum())
@@ -216,7 +220,7 @@ def _augmentation_sentence(study: Study, dataset: str, best_key: str, weakest: p
     weak = ", ".join(f"{c} {change[c]:+.3f}" for c in weakest.index)
     seeds = "the same seed" if study.seeds == 1 else f"the same {study.seeds} seeds"
     return (
-        f"- Retrained with augmentation (same {_epochs(epochs[-1])} budget, batch, recipe and "
+        f"- Retrained with augmentation (same {_epochs(budget)} budget{stopped}, batch, recipe and "
         f"{seeds} as without): test accuracy {_pct(accs[0])} -> {_pct(accs[1])}; "
         f"{_describe(test, f'{model} with augmentation', f'{model} without augmentation')}; "
         "macro F1 "

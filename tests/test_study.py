@@ -323,6 +323,14 @@ def test_summary_states_numbers_computed_from_the_results(one_go):
     )
     assert described in text
     assert "(one seed: no test)" in text
+    budget = after["config"]["epochs"]  # the budget, however many epochs early stopping let run
+    assert f"Retrained with augmentation (same {budget} epoch" in text
+    stopped = copy.deepcopy(one_go)
+    for run in stopped.seed_results("mnist/augmented"):
+        run["config"]["epochs"] = run["train"]["epochs_run"] + 5
+    assert f"(same {budget + 5} epochs budget (early stopping ended it after {budget})" in (
+        stopped.summary_markdown()
+    )
     for name in one_go.weakest_classes("mnist").index:
         assert f"{name} (F1 " in text
     assert one_go.header() in text
@@ -568,6 +576,9 @@ def test_profile_overrides_and_scaling():
     assert scaled.epochs["cifar10"] == Epochs(3, 5)
     assert PROFILES["demo"].scaled(0.01).epochs["mnist"] == Epochs(1, 1)
     assert get_profile("demo", seeds=2).seeds == 2
+    # a reworded description is documentation, not a setting: the profile is the same
+    assert get_profile("standard", description="reworded") == PROFILES["standard"]
+    assert get_profile("standard", patience=None) != PROFILES["standard"]
 
 
 def test_auto_profile_follows_the_hardware_and_says_so():
