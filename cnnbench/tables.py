@@ -184,7 +184,7 @@ def targeted_table(study: Study) -> pd.DataFrame:
                 "boosted classes": ", ".join(boosted),
                 "val acc (%)": 100 * float(np.mean([r["val"]["accuracy"] for r in runs])),
                 "test acc (%)": test.mean,
-                "test acc std (pp)": test.std if test.n > 1 else np.nan,
+                "test acc std (pp)": _spread(test)[0],
                 "test macro F1": float(
                     np.mean([r["test"]["report"]["macro avg"]["f1-score"] for r in runs])
                 ),
@@ -257,6 +257,12 @@ def class_report(study: Study, key: str, split: str = "test") -> pd.DataFrame:
     return frame
 
 
+def _spread(summary) -> tuple[float, float, float]:
+    """Std and 95% interval of a seed summary; one seed has no spread to measure, so NaN (a
+    dash in Markdown) rather than a misleading 0 and a zero-width interval."""
+    return (summary.std, summary.low, summary.high) if summary.n > 1 else (np.nan,) * 3
+
+
 def _mean_row(study: Study, key: str) -> dict:
     """A table row of one experiment: the mean of its seed runs' rows, the accuracies' standard
     deviation and 95% interval (:func:`cnnbench.stats.summarize`; NaN for one seed), and how
@@ -268,8 +274,7 @@ def _mean_row(study: Study, key: str) -> dict:
         row[column] = values[0] if len(set(values)) == 1 else float(np.mean(values))
     for split in ("val", "test"):
         summary = summarize([r[f"{split} acc (%)"] for r in rows])
-        # One seed has no spread to measure: NaN (a dash in Markdown), not a misleading 0.
-        spread = (summary.std, summary.low, summary.high) if summary.n > 1 else (np.nan,) * 3
+        spread = _spread(summary)
         row[f"{split} acc std (pp)"] = spread[0]
         row[f"{split} acc 95% CI low (%)"] = spread[1]
         row[f"{split} acc 95% CI high (%)"] = spread[2]
