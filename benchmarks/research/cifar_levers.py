@@ -6,7 +6,11 @@
 Each lever changes one thing against `train()`'s defaults (recipe="auto", the original's
 augmentation): `base`; `cfc` (augment_policy="crop_flip_cutout"); `ls2` (label smoothing 0.2
 instead of 0.1); `ema` (Keras optimizer weight averaging, use_ema=True, momentum 0.99, the
-averaged weights evaluated); `wide` (custom with stem 24, widths 48-96-192, 659k parameters).
+averaged weights evaluated); `wide` (custom with stem 24, widths 48-96-192, 659k parameters);
+`whiten` (airbench's patch whitening: the stem's 16 3x3 filters set to the 8 leading principal
+components of the training images' 3x3 patches and their negatives, then frozen; the stem's
+BatchNorm makes the per-component 1/sqrt(eigenvalue) scale moot, so none is applied);
+`whiten_init` (the same start, the stem left trainable).
 Validation accuracy is measured after the last epoch with and without flip test-time
 augmentation (the test set is never evaluated). One JSON line per run to small/levers.jsonl.
 """
@@ -55,6 +59,18 @@ ds = load_dataset("cifar10", sample_fraction=0.25, seed=42)  # data from $CNNBEN
 make_optimizer = training._optimizer
 
 
+def patch_basis(x, filters, kernel=3):
+    """`filters` // 2 leading principal components of the images' kernel x kernel patches, +-."""
+    import tensorflow as tf
+
+    patches = tf.image.extract_patches(tf.constant(x[:5000], tf.float32) / 255,
+                                       [1, kernel, kernel, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    flat = patches.numpy().reshape(-1, kernel * kernel * x.shape[-1])  # (row, col, channel) order
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(flat, rowvar=False))
+    top = eigenvectors[:, ::-1][:, : filters // 2].T.reshape(-1, kernel, kernel, x.shape[-1])
+    return np.concatenate([top, -top]).transpose(1, 2, 3, 0)  # HWIO, like a Keras Conv2D kernel
+
+
 def with_ema(recipe, total_steps):
     opt = make_optimizer(recipe, total_steps)
     opt.use_ema, opt.ema_momentum, opt.ema_overwrite_frequency = True, 0.99, None
@@ -66,6 +82,10 @@ for seed in seeds:
         set_seed(seed)
         kwargs = {"stem": 24, "widths": (48, 96, 192)} if lever == "wide" else {}
         model = build_model("custom", ds.input_shape, ds.num_classes, **kwargs)
+        if lever in ("whiten", "whiten_init"):
+            stem = model.get_layer("features").get_layer("stem_conv")
+            stem.set_weights([patch_basis(ds.x_train, stem.filters)])
+            stem.trainable = lever == "whiten_init"
         recipe = plan_recipe("auto", model, len(ds.x_train), epochs=epochs).recipe
         if lever == "ls2":
             recipe = recipe.with_overrides(label_smoothing=0.2)
