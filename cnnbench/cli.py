@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from cnnbench.bench import PARTS
 from cnnbench.config import AUGMENT_POLICIES, PROFILES
-from cnnbench.errors import CnnbenchError
+from cnnbench.errors import CnnbenchError, TrainingWarning
 
 DATASET_NAMES = ("mnist", "cifar10", "fashion_mnist", "cifar100")
 SOURCES = ("auto", "keras", "data_dir", "sample")
@@ -68,18 +69,20 @@ def _cmd_train(args) -> int:
     precision = configure_precision(args.precision)
     set_seed(args.seed)
     model = build_model(args.model, ds.input_shape, ds.num_classes)
-    run = train(
-        model,
-        ds,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        augment=args.augment,
-        augment_policy=args.augment_policy,
-        seed=args.seed,
-        recipe=args.recipe,
-        early_stopping=args.early_stopping,
-        verbose=args.verbose,
-    )
+    with warnings.catch_warnings():  # the summary below states it without a traceback line
+        warnings.simplefilter("ignore", TrainingWarning)
+        run = train(
+            model,
+            ds,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            augment=args.augment,
+            augment_policy=args.augment_policy,
+            seed=args.seed,
+            recipe=args.recipe,
+            early_stopping=args.early_stopping,
+            verbose=args.verbose,
+        )
     ev = evaluate(model, ds, tta=args.tta)
     env = environment_info()
     name = f"{ds.name}_{args.model}{'_aug' if args.augment else ''}"
@@ -106,7 +109,7 @@ def _cmd_train(args) -> int:
         f"  params {ev.params:,}  FLOPs/image {ev.flops / 1e6:.1f} M\n"
         f"  training {run.train_time_s:.1f} s ({run.images_per_second:.0f} img/s)  "
         f"latency {ev.latency_ms:.2f} ms/img  throughput {ev.throughput_ips:.0f} img/s\n"
-        f"  written to {out}"
+        f"  written to {out}" + (f"\n  warning: {run.warning}" if run.warning else "")
     )
     return 0
 

@@ -1,7 +1,8 @@
 """Exceptions raised by cnnbench.
 
 All derive from :class:`CnnbenchError`, itself a :class:`ValueError`, so callers can catch the
-family or the specific case. Messages say what was wrong and what is allowed.
+family or the specific case. Messages say what was wrong and what is allowed. The one warning,
+:class:`TrainingWarning`, is for a run that completed but learnt nothing.
 """
 
 
@@ -27,3 +28,7 @@ class InputShapeError(ModelError):
 
 class ConfigError(CnnbenchError):
     """An invalid training, study or benchmark setting."""
+
+
+class TrainingWarning(UserWarning):
+    """A training run finished but learnt nothing (see ``cnnbench.training.chance_warning``)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import keras
@@ -24,7 +25,7 @@ from cnnbench.config import (
     Recipe,
     get_recipe,
 )
-from cnnbench.errors import ConfigError
+from cnnbench.errors import ConfigError, TrainingWarning
 from cnnbench.pipeline import eval_dataset, train_dataset
 from cnnbench.targeted import ClassBoost
 
@@ -45,6 +46,7 @@ class TrainResult:
     epochs_run: int  # may be fewer than asked for with early stopping
     seed: int
     config: dict = field(default_factory=dict)  # recipe, placement, strategy, precision, ...
+    warning: str | None = None  # set when the run learnt nothing (see chance_warning)
 
     @property
     def best_val_accuracy(self) -> float:
@@ -52,6 +54,33 @@ class TrainResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def chance_warning(val_accuracy: float, y_val, num_classes: int, *, plain: bool, steps: int):
+    """A sentence saying the run learnt nothing, or ``None``.
+
+    A run learnt nothing when its best validation accuracy is within two binomial standard
+    errors of always predicting the most common validation class: on 100 balanced images of 10
+    classes that is up to 16%. ``plain`` (a network without BatchNorm) and ``steps`` (optimizer
+    steps the run had) shape the advice: such networks sat at chance after a few dozen steps on
+    small data under every recipe tried (docs/performance.md, section 6).
+    """
+    counts = np.bincount(np.asarray(y_val), minlength=num_classes)
+    base = counts.max() / counts.sum()
+    if val_accuracy > base + 2 * math.sqrt(base * (1 - base) / counts.sum()):
+        return None
+    advice = (
+        " A network without BatchNorm, like this one, needs many more steps than one with it"
+        " (e.g. 'custom')."
+        if plain
+        else ""
+    )
+    return (
+        f"the model learnt nothing: its best validation accuracy, {val_accuracy:.1%}, is no "
+        f"better than always predicting the most common class ({base:.1%} of "
+        f"{counts.sum():,} validation images). It had {steps:,} optimizer steps; train for more "
+        f"epochs or on more images.{advice}"
+    )
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -408,6 +437,15 @@ def train(
     history = {k: [float(v) for v in vals] for k, vals in keras_history.history.items()}
     history = {k: history[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
     best_epoch = int(np.argmax(history["val_accuracy"])) + 1
+    warning = chance_warning(
+        history["val_accuracy"][best_epoch - 1],
+        ds.y_val,
+        ds.num_classes,
+        plain=not _has_batchnorm(model),
+        steps=steps_per_epoch * len(history["loss"]),
+    )
+    if warning:
+        warnings.warn(f"{model.name} on {ds.name}: {warning}", TrainingWarning, stacklevel=2)
     return TrainResult(
         history=history,
         train_time_s=train_time,
@@ -435,4 +473,5 @@ def train(
             "replicas": strategy.num_replicas_in_sync,
             "precision": keras.mixed_precision.global_policy().name,
         },
+        warning=warning,
     )

@@ -199,7 +199,26 @@ def test_readme_first_command_trains_a_working_model(tmp_path):
     assert code == 0
     accuracy = json.loads(out.read_text())["evaluation"]["accuracy"]
     assert accuracy > 0.9, text  # the README promises about 98-99%
-    assert "recipe: auto -> fast" in text
+    assert "recipe: auto -> fast" in text and "warning:" not in text
+
+
+def test_train_says_when_the_model_learnt_nothing(tmp_path):
+    # alexnet (no BatchNorm) after 15 steps on the 900-image sample: still at chance.
+    import warnings
+
+    from cnnbench.errors import TrainingWarning
+
+    out = tmp_path / "alexnet.json"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, text, _ = _main(
+            ["train", "--source", "sample", "--dataset", "cifar10", "--model", "alexnet",
+             "--sample-fraction", "1.0", "--epochs", "1", "--verbose", "0", "--output", str(out)]
+        )  # fmt: skip
+    assert code == 0  # stated once, in the summary, not also as a Python warning
+    assert not [w for w in caught if issubclass(w.category, TrainingWarning)]
+    assert "\n  warning: the model learnt nothing: its best validation accuracy, 10.0%" in text
+    assert "It had 15 optimizer steps" in text and "without BatchNorm" in text
 
 
 def test_replace_block_rewrites_only_the_marked_text(tmp_path):

@@ -12,9 +12,9 @@ import pytest
 from cnnbench import build_model, from_arrays, get_recipe, set_seed, train
 from cnnbench.augment import build_augmenter
 from cnnbench.config import AUTO_SIZING, Recipe
-from cnnbench.errors import ConfigError
+from cnnbench.errors import ConfigError, TrainingWarning
 from cnnbench.pipeline import train_dataset
-from cnnbench.training import _learning_rate, configure_precision, plan_recipe
+from cnnbench.training import _learning_rate, chance_warning, configure_precision, plan_recipe
 
 
 def _separable(n, shape=(16, 16, 3), classes=3, seed=0):
@@ -49,6 +49,36 @@ def test_train_returns_a_complete_timed_record(small_ds):
     assert run.config["recipe"]["name"] == "fast_plain"  # custom_v1 has no BatchNorm
     assert run.config["recipe"]["optimizer"] == get_recipe("fast_plain").optimizer
     assert run.history["accuracy"][-1] > 0.5  # learnt the brightness rule
+
+
+def test_a_run_that_learns_says_nothing_about_chance(small_ds):
+    run = train(_model(small_ds, name="custom"), small_ds, epochs=3, verbose=0)
+    assert run.best_val_accuracy > 0.9 and run.warning is None
+
+
+def test_a_run_on_random_labels_warns_that_it_learnt_nothing():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (600, 16, 16, 3), dtype=np.uint8)
+    y = rng.permutation(np.arange(600) % 3)  # labels unrelated to the images
+    noise = from_arrays(x, y, x[:30], y[:30], name="noise", val_fraction=0.5)
+    with pytest.warns(TrainingWarning, match=r"custom_v1 on noise: the model learnt nothing"):
+        run = train(_model(noise), noise, epochs=1, verbose=0)
+    assert run.warning.startswith("the model learnt nothing: its best validation accuracy")
+    assert "33.3% of 300 validation images" in run.warning
+    assert "without BatchNorm" in run.warning  # custom_v1 is a plain network
+    assert run.to_dict()["warning"] == run.warning
+
+
+def test_chance_warning_threshold_and_advice():
+    balanced = np.arange(100) % 10  # 10% a class: chance is 10%, two standard errors 6 points
+    assert chance_warning(0.17, balanced, 10, plain=False, steps=30) is None
+    message = chance_warning(0.15, balanced, 10, plain=False, steps=30)
+    assert "15.0%" in message and "(10.0% of 100 validation images)" in message
+    assert "30 optimizer steps" in message and "BatchNorm" not in message
+    assert "without BatchNorm" in chance_warning(0.1, balanced, 10, plain=True, steps=30)
+    skewed = np.array([0] * 90 + [1] * 10)  # always answering class 0 scores 90%
+    assert chance_warning(0.92, skewed, 2, plain=False, steps=5) is not None
+    assert chance_warning(0.97, skewed, 2, plain=False, steps=5) is None
 
 
 def test_training_changes_the_callers_model(small_ds):
