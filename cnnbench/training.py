@@ -78,7 +78,8 @@ def chance_warning(val_accuracy: float, y_val, num_classes: int, *, plain: bool,
     return (
         f"the model learnt nothing: its best validation accuracy, {val_accuracy:.1%}, is no "
         f"better than always predicting the most common class ({base:.1%} of "
-        f"{counts.sum():,} validation images). It had {steps:,} optimizer steps; train for more "
+        f"{counts.sum():,} validation images). It had {steps:,} optimizer "
+        f"step{'s' if steps != 1 else ''}; train for more "
         f"epochs or on more images.{advice}"
     )
 

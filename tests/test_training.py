@@ -76,6 +76,7 @@ def test_chance_warning_threshold_and_advice():
     assert "15.0%" in message and "(10.0% of 100 validation images)" in message
     assert "30 optimizer steps" in message and "BatchNorm" not in message
     assert "without BatchNorm" in chance_warning(0.1, balanced, 10, plain=True, steps=30)
+    assert "It had 1 optimizer step;" in chance_warning(0.1, balanced, 10, plain=True, steps=1)
     skewed = np.array([0] * 90 + [1] * 10)  # always answering class 0 scores 90%
     assert chance_warning(0.92, skewed, 2, plain=False, steps=5) is not None
     assert chance_warning(0.97, skewed, 2, plain=False, steps=5) is None
