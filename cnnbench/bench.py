@@ -185,10 +185,12 @@ def training_throughput(ds, n_images: int, seed: int) -> dict:
     )
 
 
-def _accuracy_trace(model, ds, folder: Path):
-    """A callback saving the weights after each epoch, with the training time before it.
+def _accuracy_trace(model, ds):
+    """A callback saving the weights after each epoch (to a temporary folder), with the training
+    time before it.
 
-    Its ``points()`` scores each saved epoch on the test set once training is over. Predicting
+    Its ``points()`` scores each saved epoch on the test set once training is over, then deletes
+    the folder. Predicting
     the 10,000 test images between epochs instead made some of the following epochs take twice
     as long (docs/performance.md, section 7), which the excluded prediction time did not undo.
     """
@@ -199,10 +201,11 @@ def _accuracy_trace(model, ds, folder: Path):
     class Trace(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.start, self.excluded, self.saved = time.perf_counter(), 0.0, []
+            self.folder = tempfile.TemporaryDirectory(prefix="cnnbench-trace-")
 
         def on_epoch_end(self, epoch, logs=None):
             t0 = time.perf_counter()
-            path = folder / f"epoch_{epoch + 1}.weights.h5"
+            path = Path(self.folder.name) / f"epoch_{epoch + 1}.weights.h5"
             model.save_weights(path)
             self.saved.append((epoch + 1, t0 - self.start - self.excluded, path))
             self.excluded += time.perf_counter() - t0
@@ -210,10 +213,13 @@ def _accuracy_trace(model, ds, folder: Path):
         def points(self) -> list[dict]:
             """Test accuracy of every saved epoch; leaves the model at its last epoch."""
             points = []
-            for epoch, seconds, path in self.saved:
-                model.load_weights(path)
-                accuracy = float((predict_proba(model, ds.x_test).argmax(1) == ds.y_test).mean())
-                points.append({"epoch": epoch, "seconds": seconds, "test_accuracy": accuracy})
+            with self.folder:
+                for epoch, seconds, path in self.saved:
+                    model.load_weights(path)
+                    accuracy = float(
+                        (predict_proba(model, ds.x_test).argmax(1) == ds.y_test).mean()
+                    )
+                    points.append({"epoch": epoch, "seconds": seconds, "test_accuracy": accuracy})
             return points
 
     return Trace()
@@ -235,12 +241,11 @@ def _time_to_accuracy_worker(which: str, dataset: str, settings: BenchSettings) 
     )
     augment = _augmented(dataset)
     epochs = settings.epochs(which, dataset)
-    snapshots = tempfile.TemporaryDirectory(prefix="cnnbench-trace-")
     set_seed(settings.seed)
     if which in (OURS, OURS_CFC):
         policy = "crop_flip_cutout" if which == OURS_CFC else "original"
         model = build_model("custom", ds.input_shape, ds.num_classes)
-        trace = _accuracy_trace(model, ds, Path(snapshots.name))
+        trace = _accuracy_trace(model, ds)
         run = train(
             model,
             ds,
@@ -264,7 +269,7 @@ def _time_to_accuracy_worker(which: str, dataset: str, settings: BenchSettings) 
     else:
         model = build_model("custom_v2", ds.input_shape, ds.num_classes)
         model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-        trace = _accuracy_trace(model, ds, Path(snapshots.name))
+        trace = _accuracy_trace(model, ds)
         x, val = ds.x_train.astype("float32"), (ds.x_val.astype("float32"), ds.y_val)
         if augment:
             flow = _image_data_generator().flow(x, ds.y_train, batch_size=64, seed=settings.seed)
@@ -294,8 +299,7 @@ def _time_to_accuracy_worker(which: str, dataset: str, settings: BenchSettings) 
             "augment": augment,
             "augmentation": "ImageDataGenerator" if augment else None,
         }
-    with snapshots:
-        points = trace.points()
+    points = trace.points()
     target = ORIGINAL_BEST[dataset]
     if which != ORIGINAL:
         # A one-cycle schedule is only finished at its last epoch: a user gets the final model,

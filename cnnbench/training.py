@@ -66,8 +66,9 @@ def chance_warning(val_accuracy: float, y_val, num_classes: int, *, plain: bool,
     small data under every recipe tried (docs/performance.md, section 6).
     """
     counts = np.bincount(np.asarray(y_val), minlength=num_classes)
-    base = counts.max() / counts.sum()
-    if val_accuracy > base + 2 * math.sqrt(base * (1 - base) / counts.sum()):
+    n = int(counts.sum())
+    base = counts.max() / n
+    if val_accuracy > base + 2 * math.sqrt(base * (1 - base) / n):
         return None
     advice = (
         " A network without BatchNorm, like this one, needs many more steps than one with it"
@@ -78,7 +79,7 @@ def chance_warning(val_accuracy: float, y_val, num_classes: int, *, plain: bool,
     return (
         f"the model learnt nothing: its best validation accuracy, {val_accuracy:.1%}, is no "
         f"better than always predicting the most common class ({base:.1%} of "
-        f"{counts.sum():,} validation images). It had {steps:,} optimizer "
+        f"{n:,} validation images). It had {steps:,} optimizer "
         f"step{'s' if steps != 1 else ''}; train for more "
         f"epochs or on more images.{advice}"
     )

@@ -1,5 +1,7 @@
 """The benchmark's measurements, run in-process on the shipped sample (tiny budgets)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -229,7 +231,7 @@ def test_defaults_match_the_peer_on_odd_datasets(odd_datasets, name, model_name)
     assert accuracy[model_name] > 1 / ds.num_classes + 0.1, accuracy
 
 
-def test_trace_scores_each_epochs_weights_after_training_not_during(tmp_path, monkeypatch):
+def test_trace_scores_each_epochs_weights_after_training_not_during(monkeypatch):
     # Predicting the test set between epochs slowed the following epochs (docs/performance.md,
     # section 7): the trace only saves weights while training and scores them afterwards.
     import cnnbench.evaluation as evaluation
@@ -243,22 +245,26 @@ def test_trace_scores_each_epochs_weights_after_training_not_during(tmp_path, mo
     monkeypatch.setattr(
         evaluation, "predict_proba", lambda *a, **k: calls.append(1) or predict(*a, **k)
     )
-    trace = _accuracy_trace(model, ds, tmp_path)
+    trace = _accuracy_trace(model, ds)
     train(model, ds, epochs=2, seed=0, verbose=0, callbacks=[trace])
     assert calls == []
-    final = [w.copy() for w in model.get_weights()]
-    points = trace.points()
-    assert [p["epoch"] for p in points] == [1, 2] and len(calls) == 2
-    assert 0 < points[0]["seconds"] < points[1]["seconds"]
-    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), final, strict=True))
 
     def accuracy():
         return float((predict(model, ds.x_test).argmax(1) == ds.y_test).mean())
 
-    assert points[1]["test_accuracy"] == accuracy()
-    model.load_weights(tmp_path / "epoch_1.weights.h5")
-    assert points[0]["test_accuracy"] == accuracy()
+    final = [w.copy() for w in model.get_weights()]
+    final_accuracy = accuracy()
+    folder = Path(trace.folder.name)
+    model.load_weights(folder / "epoch_1.weights.h5")
     assert any(not np.array_equal(a, b) for a, b in zip(model.get_weights(), final, strict=True))
+    first_accuracy = accuracy()
+    points = trace.points()
+    assert [p["epoch"] for p in points] == [1, 2] and len(calls) == 2
+    assert 0 < points[0]["seconds"] < points[1]["seconds"]
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), final, strict=True))
+    assert points[0]["test_accuracy"] == first_accuracy
+    assert points[1]["test_accuracy"] == final_accuracy
+    assert not folder.exists()  # the snapshots are deleted once scored
 
 
 def test_time_to_accuracy_verdict_says_faster_slower_or_a_bound():
