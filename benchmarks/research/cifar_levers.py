@@ -1,7 +1,8 @@
 """Accuracy levers for `custom` + augmentation on the 25% CIFAR-10 sample, on validation only.
 
     python cifar_levers.py EPOCHS SEEDS LEVER [LEVER ...]     (SEEDS: comma-separated, e.g. 0,1,2)
-    python cifar_levers.py summary      (the table in docs/performance.md, paired vs `base`)
+    python cifar_levers.py summary      (the table in docs/performance.md, paired vs `base`
+                                         at 12 epochs; other epoch counts are their own rows)
 
 Each lever changes one thing against `train()`'s defaults (recipe="auto", the original's
 augmentation): `base`; `cfc` (augment_policy="crop_flip_cutout"); `ls2` (label smoothing 0.2
@@ -32,6 +33,8 @@ if sys.argv[1] == "summary":
     from cnnbench.stats import paired_test
 
     rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for r in rows:  # a lever run for other than the defaults' 12 epochs is its own row
+        r["lever"] += "" if r["epochs"] == 12 else f" x{r['epochs']} epochs"
     runs = {(r["lever"], r["seed"]): r for r in rows}
     print("| lever | seeds | val acc (%) | val + flip TTA (%) | vs base (pp) | p exact | p t | train s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
