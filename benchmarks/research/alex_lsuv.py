@@ -1,0 +1,73 @@
+"""Does a data-dependent initialisation let `alexnet` learn in the few steps small data gives?
+
+    python alex_lsuv.py OUT.jsonl DATASETS SIZES EPOCHS SEEDS KINDS
+    e.g. python alex_lsuv.py small/lsuv.jsonl mnist,cifar10 500,2000 3 0,1 auto,lsuv,peer
+
+alexnet's architecture is fixed (7 weight layers, no BatchNorm, dropout 0.5 twice); on 500-2,000
+images x 3 epochs `train()`'s defaults leave it below the keras-io peer, at chance on the smallest
+(docs/performance.md section 6). `lsuv` = layer-sequential unit-variance initialisation (Mishkin
+& Matas, "All you need is a good init", ICLR 2016): orthogonal weights, then each convolution and
+hidden dense layer in turn rescaled until its output on a batch of training images has unit
+variance; everything else is `auto`. Same data as small_data.py (stratified subset, seed 0;
+1,000 validation images from outside it). Validation accuracy only; the test set is not touched.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+from small_data import TOTALS, peer
+
+from cnnbench import build_model, get_recipe, load_dataset, set_seed, train
+
+
+def flat_layers(layer):
+    """The leaf layers of a (nested) model in call order, without InputLayers."""
+    if isinstance(layer, keras.Model):
+        return [leaf for sub in layer.layers for leaf in flat_layers(sub)]
+    return [] if isinstance(layer, keras.layers.InputLayer) else [layer]
+
+
+def lsuv(model, x, tol=0.05, max_iter=10):
+    """Orthogonal init, then scale each hidden conv/dense layer to unit output variance on x."""
+    h = keras.ops.convert_to_tensor(x.astype("float32"))
+    for layer in flat_layers(model):
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and layer.name != "predictions":
+            kernel, bias = layer.get_weights()
+            kernel = np.asarray(keras.initializers.Orthogonal(seed=0)(kernel.shape))
+            for _ in range(max_iter):
+                layer.set_weights([kernel, np.zeros_like(bias)])
+                var = float(keras.ops.var(layer(h)))
+                if abs(var - 1) < tol:
+                    break
+                kernel = kernel / np.sqrt(var)
+        h = layer(h, training=False) if isinstance(layer, keras.layers.Dropout) else layer(h)
+
+
+out = Path(sys.argv[1])
+datasets, sizes, epoch_list, seeds, kinds = (a.split(",") for a in sys.argv[2:7])
+for name in datasets:
+    for n in map(int, sizes):
+        ds = load_dataset(name, sample_fraction=n / TOTALS[name], seed=0,
+                          val_fraction=1000 / TOTALS[name], test_fraction=0.2)
+        for epochs in map(int, epoch_list):
+            for seed in map(int, seeds):
+                for kind in kinds:
+                    set_seed(seed)
+                    if kind == "peer":
+                        model, recipe = peer(ds.input_shape, ds.num_classes), get_recipe(
+                            "original", batch_size=128)
+                    else:
+                        model, recipe = build_model("alexnet", ds.input_shape, ds.num_classes), "auto"
+                    if kind == "lsuv":
+                        lsuv(model, ds.x_train[:256])
+                    r = train(model, ds, epochs=epochs, recipe=recipe, seed=seed, verbose=0)
+                    row = {"dataset": name, "n": n, "epochs": epochs, "seed": seed, "kind": kind,
+                           "batch": r.config["batch_size"],
+                           "val": round(r.history["val_accuracy"][-1], 4),
+                           "val_curve": [round(v, 3) for v in r.history["val_accuracy"]]}
+                    print(json.dumps(row), flush=True)
+                    with out.open("a") as f:
+                        f.write(json.dumps(row) + "\n")
