@@ -105,6 +105,40 @@ class EpochTimer(keras.callbacks.Callback):
         self.train_phase_times.append((self._train_end or end) - self._start)
 
 
+class DropoutRamp(keras.callbacks.Callback):
+    """Curriculum dropout (after Morerio et al., "Curriculum Dropout", ICCV 2017).
+
+    Every Dropout layer's rate rises linearly from 0 in the first epoch to the layer's own rate
+    in the last, so a short run first learns and only then is regularised. A traced train step
+    holds the rate it was traced with, so the step is rebuilt at each epoch; the layers get their
+    own rates back when training ends (:meth:`restore`), leaving the model as it was built.
+    """
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs, self.targets = epochs, []
+
+    def on_train_begin(self, logs=None):
+        self.targets = [
+            (layer, layer.rate)
+            for layer in _layers(self.model)
+            if isinstance(layer, keras.layers.Dropout) and layer.rate > 0
+        ]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        share = epoch / max(self.epochs - 1, 1)
+        for layer, rate in self.targets:
+            layer.rate = rate * share
+        self.model.make_train_function(force=True)
+
+    def on_train_end(self, logs=None):
+        self.restore()
+
+    def restore(self):
+        for layer, rate in self.targets:
+            layer.rate = rate
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow; call before building a model for repeatable weights."""
     if not isinstance(seed, int | np.integer) or seed < 0:
@@ -210,12 +244,20 @@ def _optimizer(recipe: Recipe, total_steps: int) -> keras.optimizers.Optimizer:
     return opt
 
 
+def _layers(model):
+    """Every layer of ``model``, nested models' layers included."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)
+
+
 def _has_batchnorm(model) -> bool:
-    return any(
-        isinstance(layer, keras.layers.BatchNormalization)
-        or (isinstance(layer, keras.Model) and _has_batchnorm(layer))
-        for layer in model.layers
-    )
+    return any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers(model))
+
+
+def _has_dropout(model) -> bool:
+    return any(isinstance(lay, keras.layers.Dropout) and lay.rate > 0 for lay in _layers(model))
 
 
 @dataclass(frozen=True)
@@ -273,8 +315,12 @@ def plan_recipe(
     ratio = batch / sizing.reference_batch
     scale = ratio if sizing.lr_scaling[name] == "linear" else math.sqrt(ratio)
     steps = math.ceil(train_images / batch) * epochs
+    ramp = name in sizing.dropout_ramp and steps < sizing.min_steps and _has_dropout(model)
     chosen = base.with_overrides(
-        epochs=epochs, batch_size=batch, learning_rate=base.learning_rate * scale
+        epochs=epochs,
+        batch_size=batch,
+        learning_rate=base.learning_rate * scale,
+        dropout_ramp=ramp,
     )
     family = "has BatchNorm" if name == "fast" else "has no BatchNorm"
     if batch == base.batch_size:
@@ -284,6 +330,11 @@ def plan_recipe(
             f"batch {batch} (not {base.batch_size}) so {train_images:,} images x {epochs} epochs "
             f"give {steps:,} steps (wanted {sizing.min_steps}, smallest batch {floor}); peak "
             f"learning rate scaled {SCALING_WORDS[sizing.lr_scaling[name]]}"
+        )
+    if ramp:
+        why += (
+            f"; dropout rises from 0 to the model's rate over the epochs ({steps:,} steps are "
+            f"too few to learn with it from the start)"
         )
     return RecipePlan(
         name,
@@ -413,6 +464,9 @@ def train(
 
     timer = EpochTimer()
     all_callbacks = [timer, *callbacks]
+    ramp = DropoutRamp(epochs) if recipe.dropout_ramp else None
+    if ramp is not None:
+        all_callbacks.append(ramp)
     if early_stopping is not None:
         all_callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -423,15 +477,19 @@ def train(
             )
         )
     start = time.perf_counter()
-    keras_history = fit_model.fit(
-        train_data,
-        validation_data=val_data,
-        epochs=epochs,
-        shuffle=False,  # the pipeline reshuffles every epoch itself
-        callbacks=all_callbacks,
-        verbose=verbose,
-        class_weight=None if weights is None or oversample else dict(enumerate(weights)),
-    )
+    try:
+        keras_history = fit_model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=epochs,
+            shuffle=False,  # the pipeline reshuffles every epoch itself
+            callbacks=all_callbacks,
+            verbose=verbose,
+            class_weight=None if weights is None or oversample else dict(enumerate(weights)),
+        )
+    finally:  # an interrupted run leaves the model's dropout rates as they were built
+        if ramp is not None:
+            ramp.restore()
     train_time = time.perf_counter() - start
     if trained is not model:
         model.set_weights(trained.get_weights())

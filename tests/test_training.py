@@ -14,7 +14,13 @@ from cnnbench.augment import build_augmenter
 from cnnbench.config import AUTO_SIZING, Recipe
 from cnnbench.errors import ConfigError, TrainingWarning
 from cnnbench.pipeline import train_dataset
-from cnnbench.training import _learning_rate, chance_warning, configure_precision, plan_recipe
+from cnnbench.training import (
+    DropoutRamp,
+    _learning_rate,
+    chance_warning,
+    configure_precision,
+    plan_recipe,
+)
 
 
 def _separable(n, shape=(16, 16, 3), classes=3, seed=0):
@@ -219,6 +225,85 @@ def test_a_given_batch_size_is_kept(small_ds):
     assert plan.recipe.batch_size == 100
     assert plan.recipe.learning_rate == get_recipe("fast").learning_rate
     assert "as given" in plan.reason
+
+
+@pytest.mark.parametrize(
+    "name, images, epochs, ramp",
+    [
+        ("alexnet", 500, 3, True),  # 24 steps at the plain floor (64)
+        ("alexnet", 12_500, 3, True),  # 588 steps: still short of min_steps
+        ("alexnet", 12_500, 10, False),  # 1,960 steps: dropout from the start
+        ("custom_v1", 500, 3, True),  # the original's plain variants have dropout too
+        ("custom", 500, 3, False),  # BatchNorm family: its dropout (none by default) as built
+    ],
+)
+def test_auto_recipe_ramps_dropout_only_in_short_plain_runs(small_ds, name, images, epochs, ramp):
+    plan = plan_recipe("auto", _model(small_ds, name=name), images, epochs=epochs)
+    assert plan.recipe.dropout_ramp is ramp
+    assert ("dropout rises from 0" in plan.reason) is ramp
+
+
+def test_auto_recipe_does_not_ramp_a_plain_model_without_dropout(small_ds):
+    model = build_model("alexnet", small_ds.input_shape, small_ds.num_classes, dropout=0.0)
+    assert not plan_recipe("auto", model, 500, epochs=3).recipe.dropout_ramp
+
+
+def test_named_recipes_keep_dropout_as_built(small_ds):
+    plan = plan_recipe("fast_plain", _model(small_ds, name="alexnet"), 500, epochs=3)
+    assert not plan.recipe.dropout_ramp
+
+
+def _dropout_rates(model):
+    return [layer.rate for layer in model.get_layer("classifier").layers if "dropout" in layer.name]
+
+
+def test_dropout_ramp_trains_each_epoch_at_its_rate_then_restores_the_model(small_ds):
+    model = _model(small_ds, name="alexnet")
+    seen = []  # the rates the layers hold, and the step's dropout, while each epoch trains
+
+    class Spy(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 0:
+                seen.append(_dropout_rates(self.model))
+
+    recipe = get_recipe("fast_plain", batch_size=32, dropout_ramp=True)
+    run = train(model, small_ds, epochs=3, recipe=recipe, verbose=0, callbacks=[Spy()])
+    assert seen == [[0.0, 0.0], [0.25, 0.25], [0.5, 0.5]]
+    assert _dropout_rates(model) == [0.5, 0.5]  # as built, so saving/cloning keeps 0.5
+    assert run.config["recipe"]["dropout_ramp"] is True
+
+
+def test_dropout_ramp_reaches_the_traced_train_step():
+    """A traced step keeps the rate it was traced with; the ramp rebuilds it every epoch.
+
+    With a zero learning rate the weights never move, so repeated steps on one batch give the
+    same loss exactly when the step applies no dropout.
+    """
+    inputs = keras.Input((64,))
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Dropout(0.5)(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="categorical_crossentropy")
+    x, y = np.random.default_rng(0).normal(size=(16, 64)), np.eye(2)[np.arange(16) % 2]
+    ramp = DropoutRamp(epochs=3)
+    ramp.set_model(model)
+    ramp.on_train_begin()
+
+    def two_losses():
+        return [float(model.train_on_batch(x, y)) for _ in range(2)]
+
+    ramp.on_epoch_begin(0)  # rate 0
+    first, second = two_losses()
+    assert first == second
+    ramp.on_epoch_begin(2)  # rate 0.5
+    first, second = two_losses()
+    assert first != second
+    ramp.on_train_end()
+    assert model.layers[1].rate == 0.5
+
+
+def test_recipe_rejects_a_non_boolean_dropout_ramp():
+    with pytest.raises(ConfigError, match="dropout_ramp must be True or False"):
+        get_recipe("fast_plain", dropout_ramp="yes")
 
 
 def test_train_records_the_planned_recipe_and_why(small_ds):

@@ -1,14 +1,19 @@
-"""Does a data-dependent initialisation let `alexnet` learn in the few steps small data gives?
+"""Can a data-dependent initialisation or a dropout curriculum let `alexnet` learn in few steps?
 
-    python alex_lsuv.py OUT.jsonl DATASETS SIZES EPOCHS SEEDS KINDS
-    e.g. python alex_lsuv.py small/lsuv.jsonl mnist,cifar10 500,2000 3 0,1 auto,lsuv,peer
+    python alex_init_dropout.py OUT.jsonl DATASETS SIZES EPOCHS SEEDS KINDS
+    e.g. python alex_init_dropout.py small/alex_init_dropout.jsonl mnist,cifar10 500,2000 3 0,1 auto,lsuv,peer,ramp
 
 alexnet's architecture is fixed (7 weight layers, no BatchNorm, dropout 0.5 twice); on 500-2,000
 images x 3 epochs `train()`'s defaults leave it below the keras-io peer, at chance on the smallest
 (docs/performance.md section 6). `lsuv` = layer-sequential unit-variance initialisation (Mishkin
 & Matas, "All you need is a good init", ICLR 2016): orthogonal weights, then each convolution and
 hidden dense layer in turn rescaled until its output on a batch of training images has unit
-variance; everything else is `auto`. Same data as small_data.py (stratified subset, seed 0;
+variance; everything else is `auto`. `ramp` = a curriculum on dropout (after Morerio et al.,
+"Curriculum Dropout", ICCV 2017): every dropout layer's rate rises linearly per epoch from 0 to
+the architecture's 0.5 at the last epoch: `Recipe.dropout_ramp`, which `recipe="auto"` now turns
+on for the plain networks' short runs (the first runs here used this script's own copy of that
+callback, before it went into cnnbench.training.DropoutRamp); every non-peer kind here trains
+with auto's plan and the ramp set explicitly (on for `ramp`, off for the rest). Same data as small_data.py (stratified subset, seed 0;
 1,000 validation images from outside it). Validation accuracy only; the test set is not touched.
 """
 
@@ -21,6 +26,7 @@ import numpy as np
 from small_data import TOTALS, peer
 
 from cnnbench import build_model, get_recipe, load_dataset, set_seed, train
+from cnnbench.training import plan_recipe
 
 
 def flat_layers(layer):
@@ -54,17 +60,22 @@ for name in datasets:
                           val_fraction=1000 / TOTALS[name], test_fraction=0.2)
         for epochs in map(int, epoch_list):
             for seed in map(int, seeds):
-                for kind in kinds:
+                for run in kinds:  # KIND or MODEL:KIND (the model defaults to alexnet)
+                    model_name, _, kind = run.rpartition(":")
+                    model_name = model_name or "alexnet"
                     set_seed(seed)
                     if kind == "peer":
                         model, recipe = peer(ds.input_shape, ds.num_classes), get_recipe(
                             "original", batch_size=128)
-                    else:
-                        model, recipe = build_model("alexnet", ds.input_shape, ds.num_classes), "auto"
+                    else:  # auto's plan, its dropout ramp on (`ramp`) or off (the rest)
+                        model = build_model(model_name, ds.input_shape, ds.num_classes)
+                        recipe = plan_recipe("auto", model, len(ds.x_train), epochs=epochs).recipe
+                        recipe = recipe.with_overrides(dropout_ramp=kind == "ramp")
                     if kind == "lsuv":
                         lsuv(model, ds.x_train[:256])
                     r = train(model, ds, epochs=epochs, recipe=recipe, seed=seed, verbose=0)
                     row = {"dataset": name, "n": n, "epochs": epochs, "seed": seed, "kind": kind,
+                           **({"model": model_name} if model_name != "alexnet" else {}),
                            "batch": r.config["batch_size"],
                            "val": round(r.history["val_accuracy"][-1], 4),
                            "val_curve": [round(v, 3) for v in r.history["val_accuracy"]]}
