@@ -210,8 +210,8 @@ def targeted_table(study: Study) -> pd.DataFrame:
 def recipe_table(study: Study) -> pd.DataFrame:
     """How every finished experiment was trained, as ``train()`` recorded it (its first seed;
     the seeds share the recipe): optimizer, schedule, peak learning rate, batch, epochs, label
-    smoothing, weight decay, augmentation policy and class boost, and why the recipe was sized
-    so."""
+    smoothing, weight decay, whether dropout was ramped up, augmentation policy and class
+    boost, and why the recipe was sized so."""
     rows = []
     for key in study.expected_keys():
         if key not in study.results:
@@ -231,6 +231,7 @@ def recipe_table(study: Study) -> pd.DataFrame:
                 "epochs": config["epochs"],
                 "label smoothing": recipe["label_smoothing"],
                 "weight decay": recipe["weight_decay"],
+                "dropout ramp": recipe.get("dropout_ramp", False),  # absent before it existed
                 "augmentation": config["augment_policy"] or "none",
                 "class boost": (
                     f"{boost['method'].replace('_', ' ')} x{boost['factor']:g}" if boost else "none"
@@ -284,12 +285,14 @@ def _mean_row(study: Study, key: str) -> dict:
 
 
 def _recipe(train: dict) -> str:
-    """The recipe a run trained with, as recorded by train(): ``"fast_plain, batch 64"``."""
+    """The recipe a run trained with, as recorded by train(): ``"fast_plain, batch 64"``, with
+    ``", dropout ramp"`` when its dropout rose from 0 over the epochs."""
     config = train.get("config") or {}
     recipe = config.get("recipe") or {}
     name = recipe.get("name", "?")
     batch = recipe.get("batch_size") or config.get("batch_size")
-    return f"{name}, batch {batch}" if batch else str(name)
+    text = f"{name}, batch {batch}" if batch else str(name)
+    return text + (", dropout ramp" if recipe.get("dropout_ramp") else "")
 
 
 def _row(result: dict) -> dict:

@@ -642,6 +642,9 @@ def test_recipe_table_and_class_report_read_what_train_and_evaluate_recorded(two
     assert row["peak lr"] == recorded["recipe"]["learning_rate"]
     assert row["augmentation"] == "original" and row["class boost"] == "oversample x2"
     assert recipes.set_index("experiment").loc["mnist/custom", "augmentation"] == "none"
+    # this study gives the batch (32), so auto does not size its runs: dropout stays as built
+    assert two_seeds.result("mnist/alexnet")["train"]["config"]["recipe"]["dropout_ramp"] is False
+    assert not recipes.set_index("experiment").loc["mnist/alexnet", "dropout ramp"]
     report = class_report(two_seeds, "mnist/custom")
     runs = two_seeds.seed_results("mnist/custom")
     assert list(report.columns) == ["precision", "recall", "f1-score", "images"]
@@ -649,6 +652,17 @@ def test_recipe_table_and_class_report_read_what_train_and_evaluate_recorded(two
         np.mean([r["test"]["report"]["3"]["recall"] for r in runs])
     )
     assert report["images"].sum() == runs[0]["dataset"]["sizes"]["test"]
+
+
+def test_the_recipe_column_names_a_dropout_ramp():
+    from cnnbench.tables import _recipe
+
+    recipe = {"name": "fast_plain", "batch_size": 64, "dropout_ramp": True}
+    assert _recipe({"config": {"recipe": recipe}}) == "fast_plain, batch 64, dropout ramp"
+    recipe["dropout_ramp"] = False
+    assert _recipe({"config": {"recipe": recipe}}) == "fast_plain, batch 64"
+    del recipe["dropout_ramp"]  # recorded before the field existed
+    assert _recipe({"config": {"recipe": recipe}}) == "fast_plain, batch 64"
 
 
 def test_limitations_come_from_the_study_settings(two_seeds):
