@@ -475,14 +475,16 @@ def data_checksum(ds: Dataset) -> dict:
 def _profile_config(profile: Profile, experiment: Experiment, seed: int, data_seed: int) -> dict:
     """The part of a seed run's config that comes from the profile (checked on reload).
 
-    ``seed`` is the run's training seed, ``data_seed`` the study's (which drew the data).
+    ``seed`` is the run's training seed, ``data_seed`` the study's (which drew the data). In
+    the form it reads back from result.json (tuples as lists), so a reload compares like with
+    like.
     """
     auto = profile.recipe == "auto"
     names = sorted(set(AUTO_RECIPES.values())) if auto else [profile.recipe]
     recipes = {name: get_recipe(name).to_dict() for name in names}
     if auto:  # how train() sizes the recipe to the data is part of what gives a number
         recipes["sizing"] = asdict(AUTO_SIZING)
-    return {
+    config = {
         "epochs": getattr(profile.epochs[experiment.dataset], experiment.kind),
         "batch_size": profile.batch_size,  # None: the recipe's (auto: sized to the data)
         "recipe": {"name": profile.recipe, **recipes},
@@ -500,6 +502,7 @@ def _profile_config(profile: Profile, experiment: Experiment, seed: int, data_se
             else None
         ),
     }
+    return json.loads(json.dumps(config))
 
 
 class _Runner:
