@@ -78,7 +78,8 @@ for name in datasets:
                            **({"model": model_name} if model_name != "alexnet" else {}),
                            "batch": r.config["batch_size"],
                            "val": round(r.history["val_accuracy"][-1], 4),
-                           "val_curve": [round(v, 3) for v in r.history["val_accuracy"]]}
+                           "val_curve": [round(v, 3) for v in r.history["val_accuracy"]],
+                           "train_s": round(r.train_time_s, 1)}
                     print(json.dumps(row), flush=True)
                     with out.open("a") as f:
                         f.write(json.dumps(row) + "\n")
