@@ -190,9 +190,9 @@ def _accuracy_trace(model, ds):
     time before it.
 
     Its ``points()`` scores each saved epoch on the test set once training is over, then deletes
-    the folder. Predicting
-    the 10,000 test images between epochs instead made some of the following epochs take twice
-    as long (docs/performance.md, section 7), which the excluded prediction time did not undo.
+    the folder. Predicting the 10,000 test images between epochs instead made some of the
+    following epochs take twice as long (docs/performance.md, section 7), which the excluded
+    prediction time did not undo.
     """
     import keras
 

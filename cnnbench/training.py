@@ -119,11 +119,7 @@ class DropoutRamp(keras.callbacks.Callback):
         self.epochs, self.targets = epochs, []
 
     def on_train_begin(self, logs=None):
-        self.targets = [
-            (layer, layer.rate)
-            for layer in _layers(self.model)
-            if isinstance(layer, keras.layers.Dropout) and layer.rate > 0
-        ]
+        self.targets = [(layer, layer.rate) for layer in _dropout_layers(self.model)]
 
     def on_epoch_begin(self, epoch, logs=None):
         share = epoch / max(self.epochs - 1, 1)
@@ -256,8 +252,13 @@ def _has_batchnorm(model) -> bool:
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers(model))
 
 
-def _has_dropout(model) -> bool:
-    return any(isinstance(lay, keras.layers.Dropout) and lay.rate > 0 for lay in _layers(model))
+def _dropout_layers(model) -> list:
+    """The Dropout layers of ``model`` (nested ones included) that drop anything."""
+    return [
+        layer
+        for layer in _layers(model)
+        if isinstance(layer, keras.layers.Dropout) and layer.rate > 0
+    ]
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,7 @@ def plan_recipe(
     ratio = batch / sizing.reference_batch
     scale = ratio if sizing.lr_scaling[name] == "linear" else math.sqrt(ratio)
     steps = math.ceil(train_images / batch) * epochs
-    ramp = name in sizing.dropout_ramp and steps < sizing.min_steps and _has_dropout(model)
+    ramp = name in sizing.dropout_ramp and steps < sizing.min_steps and bool(_dropout_layers(model))
     chosen = base.with_overrides(
         epochs=epochs,
         batch_size=batch,
