@@ -51,15 +51,43 @@ try:
 except ImportError:
     IN_COLAB = False
 
+
+class SetupError(Exception):
+    """Shown by IPython as one sentence, without a traceback: what failed and how to fix it."""
+
+    def _render_traceback_(self):
+        return [f"Setup failed: {self}"]
+
+
+def setup_step(command, failed, fix):
+    """Run ``command``; if it fails, stop the notebook with what failed, why and the fix."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise SetupError(f"{failed}: {command[0]} is not installed. {fix}") from None
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        why = lines[-1] if lines else f"exit status {done.returncode}"
+        raise SetupError(f"{failed} ({why}). {fix}") from None
+
+
 if IN_COLAB:
     clone = Path("cnnbench-repo").resolve()
     if not clone.is_dir():
-        subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", REPO_URL, str(clone)], check=True
+        setup_step(
+            ["git", "clone", "--quiet", "--depth", "1", REPO_URL, str(clone)],
+            f"could not clone {REPO_URL}",
+            "Check the runtime's network, or set CNNBENCH_REPO_URL to a repository you can "
+            "clone (a cell above this one: %env CNNBENCH_REPO_URL=https://github.com/<you>/"
+            "cnnbench), or upload the repository's folder to this runtime as cnnbench-repo.",
         )
     if importlib.util.find_spec("cnnbench") is None:
-        pip = [sys.executable, "-m", "pip", "install", "--quiet", "-e", str(clone)]
-        subprocess.run(pip, check=True)
+        setup_step(
+            [sys.executable, "-m", "pip", "install", "--quiet", "-e", str(clone)],
+            f"pip could not install cnnbench from {clone}",
+            "Check the runtime's network and that cnnbench-repo holds the whole repository "
+            "(delete the folder to clone it again), then run this cell again.",
+        )
     sys.path.insert(0, str(clone))  # importable in this kernel, without a restart
 elif importlib.util.find_spec("cnnbench") is None:
     here = [Path.cwd(), *Path.cwd().parents]
@@ -257,11 +285,13 @@ plots.plot_parameter_breakdown(architectures, backend=PLOT_BACKEND)
 # targeted at its weakest validation classes (oversampled, or weighted in the loss), each for
 # the same epochs, batch, recipe and seeds as without. Each seed run is saved as it finishes; a
 # rerun skips what is done.
+#
+# This is the long cell. It first prints the plan and how long it should take on this hardware
+# (every model is timed for two short epochs, about a minute), then trains under a progress bar
+# whose ETA follows that estimate, with one line per finished run.
 
 # %%
-study = run_study(
-    profile, data_dir=DATA_DIR, seed=SEED, seeds=SEEDS, artifacts=ARTIFACTS, verbose=0
-)
+study = run_study(profile, data_dir=DATA_DIR, seed=SEED, seeds=SEEDS, artifacts=ARTIFACTS)
 display(Markdown(f"_{study.header()}_"))
 
 # %% [markdown]

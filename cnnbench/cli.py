@@ -171,6 +171,7 @@ def _cmd_run(args) -> int:
         precision=args.precision,
         force=args.force,
         verbose=args.verbose,
+        estimate=args.estimate,
     )
     paths = write_report(study)
     print(f"\n{comparison_markdown(study)}\n{study.summary_markdown()}")
@@ -320,7 +321,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help="override the profile's")
     p.add_argument("--precision", default="auto", help="auto, float32, mixed_float16, ...")
     p.add_argument("--force", action="store_true", help="recompute finished experiments too")
-    p.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    p.add_argument(
+        "--verbose",
+        type=int,
+        default=0,
+        choices=(0, 1, 2),
+        help="Keras' output inside each training (the study's progress bar shows regardless)",
+    )
+    p.add_argument(
+        "--no-estimate",
+        dest="estimate",
+        action="store_false",
+        help="skip timing the models before training (the plan's estimated duration)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("report", help="rebuild a study's tables from its artifacts alone")

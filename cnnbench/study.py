@@ -20,7 +20,7 @@ import hashlib
 import json
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -45,11 +45,12 @@ from cnnbench.config import (
 )
 from cnnbench.data import Dataset, _sha256, load_dataset
 from cnnbench.errors import ConfigError
+from cnnbench.estimate import format_seconds, measure_pace
 from cnnbench.evaluation import evaluate
 from cnnbench.hardware import environment_info, peak_rss_mib
 from cnnbench.models import build_model
 from cnnbench.targeted import ClassBoost
-from cnnbench.training import configure_precision, set_seed, train
+from cnnbench.training import configure_precision, plan_recipe, set_seed, train
 
 VARIANTS = ("custom_v1", "custom_v2", "custom_v3")
 COMPARED = ("best_variant", "alexnet", "custom")  # experiments of the comparison, per dataset
@@ -60,6 +61,7 @@ TARGETED = {f"targeted_{method}": method for method in TARGETED_METHODS}
 SELECTION_DATASET = "cifar10"  # where the original study chose its variant
 STUDY_FILE = "study.json"
 RESULT_FILE = "result.json"
+ESTIMATE_FILE = "estimate.json"  # the plan and its estimated time, written before training
 AUGMENT_POLICY = "original"  # train()'s policy for the augmented experiments
 POLICY_SETTINGS = {"original": AUGMENTATION, "crop_flip_cutout": CROP_FLIP_CUTOUT}
 # Library versions recorded with every result; a rerun under others warns but keeps the result.
@@ -131,6 +133,7 @@ class Study:
     data_sha256: dict[str, str] = field(default_factory=dict)
     seeds: int = 1  # how many seeds every experiment is trained with: seed, seed + 1, ...
     runs: dict[str, dict[int, dict]] = field(default_factory=dict)
+    estimate: StudyEstimate | None = None  # the plan and its estimated time (run_study)
 
     @property
     def seed_list(self) -> list[int]:
@@ -297,6 +300,195 @@ def mean_f1(runs: list[dict], split: str, names: list[str]) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------------
+# The plan, and what it will cost on this machine
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """The seed runs of one experiment still to train, and the models it may train: one, or,
+    for an experiment whose model is chosen on validation on the way, every candidate."""
+
+    dataset: str
+    name: str
+    models: tuple[str, ...]
+    augment: bool
+    epochs: int
+    seeds: tuple[int, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}/{self.name}"
+
+
+def plan_study(study: Study, force: bool = False) -> list[PlannedRun]:
+    """Every experiment of ``study`` in run order, with the seeds whose ``result.json`` is not
+    there yet (all of them with ``force``). A result there with an outdated config is counted as
+    finished here; the runner recomputes it all the same."""
+    plan = []
+    for key in study.expected_keys():
+        dataset, name = key.split("/")
+        if name.startswith("variant_"):
+            models = (name.removeprefix("variant_"),)
+        elif name == "best_variant":
+            models = VARIANTS
+        elif name in COMPARED:
+            models = (dict(zip(COMPARED, (None, "alexnet", "custom"), strict=True))[name],)
+        else:  # the best compared model, chosen on validation
+            models = (*VARIANTS, "alexnet", "custom")
+        seeds = tuple(
+            s
+            for s in study.seed_list
+            if force or not (study.run_folder(key, s) / RESULT_FILE).is_file()
+        )
+        augment = Experiment(dataset, name, models[0]).augment
+        epochs = getattr(study.profile.epochs[dataset], _kind(name))
+        plan.append(PlannedRun(dataset, name, models, augment, epochs, seeds))
+    return plan
+
+
+@dataclass
+class StudyEstimate:
+    """What a study will train and how long that should take here, from measured paces."""
+
+    frame: pd.DataFrame  # one row per experiment: what it trains, seed runs left, minutes
+    low_s: float  # if every choice on the way picks the fastest candidate model
+    high_s: float  # ... the slowest
+    calibration_s: float  # what measuring the paces took
+    hardware: str
+    paces: dict = field(default_factory=dict)  # (dataset, model, augment) -> Pace
+    per_run_s: dict = field(default_factory=dict)  # key -> model -> seconds of one seed run
+
+    @property
+    def seconds(self) -> float:
+        """The middle of the range: the estimate."""
+        return (self.low_s + self.high_s) / 2
+
+    def to_dict(self) -> dict:
+        return {
+            "seconds": self.seconds,
+            "low_s": self.low_s,
+            "high_s": self.high_s,
+            "calibration_s": self.calibration_s,
+            "hardware": self.hardware,
+            "summary": self.summary(),
+            "plan": self.frame.to_dict(orient="records"),
+            "paces": [p.to_dict() for p in self.paces.values()],
+            "per_run_s": self.per_run_s,
+        }
+
+    def summary(self) -> str:
+        runs = int(self.frame["seed runs to train"].sum())
+        epochs = int((self.frame["seed runs to train"] * self.frame["epochs"]).sum())
+        if not runs:
+            return "plan: every seed run has finished earlier; nothing to train"
+        spread = ""
+        if self.high_s - self.low_s >= 60:
+            spread = (
+                f" ({format_seconds(self.low_s)} to {format_seconds(self.high_s)}, as the "
+                "models chosen on validation on the way are fast or slow)"
+            )
+        return (
+            f"plan: {len(self.frame)} experiments, {runs} seed runs to train, {epochs:,} "
+            f"epochs in all. Estimated time on {self.hardware}: about "
+            f"{format_seconds(self.seconds)}{spread}; measured by timing every model for two "
+            f"short epochs ({format_seconds(self.calibration_s)})"
+        )
+
+
+def _paces(study: Study, plan: list[PlannedRun], runner: _Runner) -> tuple[dict, dict]:
+    """Measured pace of every (dataset, model) the plan may train, without augmentation, and of
+    ``custom`` with it per dataset (augmentation costs about the same per image whatever the
+    model, so its extra seconds per image are added to the others'); and the batch each
+    (dataset, model, epochs) trains at (``recipe="auto"`` sizes it to the run)."""
+    needed, budgets = {}, {}
+    for run in plan:
+        if run.seeds:
+            for model in run.models:
+                needed.setdefault((run.dataset, model, False), run.epochs)
+                budgets.setdefault((run.dataset, model), set()).add(run.epochs)
+                if run.augment:
+                    needed.setdefault((run.dataset, "custom", True), run.epochs)
+    paces, batches = {}, {}
+    for (dataset, model, augment), epochs in needed.items():
+        built = runner.build(Experiment(dataset, "calibration", model), study.seed)
+        ds = runner.loaded[dataset]
+        for budget in budgets.get((dataset, model), ()):
+            planned = plan_recipe(
+                study.profile.recipe,
+                built,
+                len(ds.x_train),
+                epochs=budget,
+                batch_size=study.profile.batch_size,
+            )
+            batches[dataset, model, budget] = planned.recipe.batch_size
+        paces[dataset, model, augment] = measure_pace(
+            built,
+            ds,
+            epochs=epochs,
+            augment=augment,
+            augment_policy=AUGMENT_POLICY,
+            recipe=study.profile.recipe,
+            batch_size=study.profile.batch_size,
+            seed=study.seed,
+        )
+    return paces, batches
+
+
+def _run_seconds(runner: _Runner, paces: dict, batches: dict, run: PlannedRun, model: str):
+    """Estimated seconds of one seed run of ``run`` training ``model``: its measured seconds
+    per image at the batch this run trains with."""
+    ds = runner.loaded[run.dataset]
+    pace = paces[run.dataset, model, False]
+    image_s = pace.step_s / pace.batch_size
+    if run.augment:
+        plain, augmented = paces[run.dataset, "custom", False], paces[run.dataset, "custom", True]
+        extra = augmented.step_s / augmented.batch_size - plain.step_s / plain.batch_size
+        image_s += max(0.0, extra)
+    batch = batches[run.dataset, model, run.epochs]
+    scaled = replace(pace, step_s=image_s * batch, batch_size=batch)
+    return scaled.run_seconds(run.epochs, len(ds.x_train), len(ds.x_val), len(ds.x_test))
+
+
+def _estimate(study: Study, runner: _Runner, force: bool) -> StudyEstimate:
+    plan = plan_study(study, force)
+    start = time.perf_counter()
+    paces, batches = _paces(study, plan, runner)
+    rows, low, high, per_run = [], 0.0, 0.0, {}
+    for run in plan:
+        seconds = [0.0]
+        if run.seeds:
+            seconds = [_run_seconds(runner, paces, batches, run, m) for m in run.models]
+        per_run[run.key] = dict(zip(run.models, seconds, strict=False))
+        low += min(seconds) * len(run.seeds)
+        high += max(seconds) * len(run.seeds)
+        rows.append(
+            {
+                "dataset": display_name(run.dataset),
+                "experiment": run.name,
+                "model": run.models[0] if len(run.models) == 1 else "chosen on validation",
+                "augmentation": "yes" if run.augment else "no",
+                "epochs": run.epochs,
+                "seed runs to train": len(run.seeds),
+                "estimated min": len(run.seeds) * float(np.mean(seconds)) / 60,
+            }
+        )
+    per_run = {k: v for k, v in per_run.items() if any(v.values())}
+    runner.estimates = per_run
+    runner.left = {run.key: len(run.seeds) for run in plan}
+    runner.eta = tqdm.format_interval(low / 2 + high / 2)
+    return StudyEstimate(
+        frame=pd.DataFrame(rows),
+        low_s=low,
+        high_s=high,
+        calibration_s=time.perf_counter() - start,
+        hardware=environment_info()["hardware"],
+        paces=paces,
+        per_run_s=per_run,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # Running
 # ---------------------------------------------------------------------------------------------
 
@@ -358,7 +550,8 @@ def run_study(
     epochs_scale: float | None = None,
     precision: str = "auto",
     force: bool = False,
-    verbose: int = 1,
+    verbose: int = 0,
+    estimate: bool = True,
     log=print,
 ) -> Study:
     """Run (or resume) the study and return its results.
@@ -385,7 +578,12 @@ def run_study(
         epochs_scale: multiplies every epoch budget of the profile (rounded, at least 1).
         precision: Keras dtype policy, as in :func:`cnnbench.training.configure_precision`.
         force: recompute experiments even when a finished one has the same config.
-        verbose: Keras' progress display during training (0, 1 or 2).
+        verbose: Keras' progress display during each training (0, 1 or 2). The study's own
+            progress bar, with its ETA, runs whatever this is, unless ``log`` is ``None``.
+        estimate: before training, time every model the plan may train for two short epochs
+            (:func:`cnnbench.estimate.measure_pace`; about a minute on a 2-core CPU) and log
+            the plan with the estimated time; the progress bar's ETA then follows the
+            estimates. ``False`` skips it (the ETA then starts after the first seed run).
         log: called with one progress message at a time; ``None`` is silent.
     """
     log = log or _silent
@@ -395,8 +593,9 @@ def run_study(
     if seeds is not None:
         profile = profile.with_overrides(seeds=seeds)  # validated by Profile
     datasets = _check_run_args(profile, datasets, seed, data_dir, study_name, verbose)
-    if not isinstance(force, bool):
-        raise ConfigError(f"force must be True or False, got {force!r}")
+    for name, value in (("force", force), ("estimate", estimate)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be True or False, got {value!r}")
     precision = configure_precision(precision)
     loaded, checksums = {}, {}
     for name in datasets:
@@ -421,9 +620,12 @@ def run_study(
             "data_sha256": study.data_sha256,
         },
     )
-    quiet = verbose == 0 or log is _silent
-    runner = _Runner(study, loaded, checksums, precision, force, verbose, log, progress=not quiet)
+    runner = _Runner(study, loaded, checksums, precision, force, verbose, log)
     try:
+        if estimate:
+            study.estimate = _estimate(study, runner, force)
+            write_json(study.path / ESTIMATE_FILE, study.estimate.to_dict())
+            runner.say(study.estimate.summary())
         _run_all(study, runner)
     finally:
         runner.close()
@@ -517,7 +719,6 @@ class _Runner:
         force: bool,
         verbose,
         log,
-        progress: bool = False,
     ):
         self.study, self.loaded, self.checksums = study, loaded, checksums
         self.precision, self.force, self.verbose, self.log = precision, force, verbose, log
@@ -530,7 +731,13 @@ class _Runner:
         }
         self.epochs_done = 0  # planned epochs of the seed runs finished (trained or skipped)
         self.trained_epochs, self.trained_s = 0, 0.0  # of the ones trained in this run: the pace
-        self.eta = "?"  # until a seed run has been trained in this run
+        # key -> model -> estimated seconds of one seed run (set by _estimate), and the
+        # estimated seconds of the seed runs trained so far, to scale what is left by
+        self.estimates: dict[str, dict[str, float]] = {}
+        self.estimated_done_s = 0.0
+        self.left: dict[str, int] = {}  # key -> seed runs of it still to train (with estimates)
+        self.chosen: dict[str, str] = {}  # key -> the model it trains, once known
+        self.eta = "?"  # until a seed run has been trained in this run, or estimated
         unit = "experiments" if study.seeds == 1 else "seed runs"
         self.bar = tqdm(
             total=self.total,
@@ -539,7 +746,7 @@ class _Runner:
             bar_format="{desc}: {n_fmt}/{total_fmt} "
             + unit
             + " |{bar}| {elapsed} elapsed{postfix}",
-            disable=not progress,
+            disable=log is _silent,
         )
 
     def say(self, message: str) -> None:
@@ -554,18 +761,45 @@ class _Runner:
         self.bar.close()
 
     def _advance(self, experiment: Experiment, trained_s: float | None) -> None:
-        """Count an experiment as done; the ETA is the planned epochs left at the seconds per
-        planned epoch of the experiments trained so far in this run."""
+        """Count an experiment as done and update the ETA (:meth:`eta_seconds`)."""
         epochs = self.planned[experiment.key]
         self.epochs_done += epochs
         if trained_s is not None:
             self.trained_epochs += epochs
             self.trained_s += trained_s
-        left = sum(self.planned.values()) * self.study.seeds - self.epochs_done
-        if self.trained_epochs:
-            self.eta = tqdm.format_interval(left * self.trained_s / self.trained_epochs)
+            if self.estimates:
+                self.estimated_done_s += self._estimated(experiment)
+                self.left[experiment.key] = max(0, self.left.get(experiment.key, 1) - 1)
+        left = self.eta_seconds()
+        if left is not None:
+            self.eta = tqdm.format_interval(left)
         self.bar.set_postfix_str(f"ETA {self.eta}", refresh=False)
         self.bar.update(1)
+
+    def _estimated(self, experiment: Experiment) -> float:
+        """Estimated seconds of one seed run of ``experiment``, whose model is now known."""
+        options = self.estimates.get(experiment.key, {})
+        if experiment.model in options:
+            return options[experiment.model]
+        return float(np.mean(list(options.values()))) if options else 0.0
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left: with estimates, theirs for the seed runs left (a chosen model's where
+        the choice is made, else the candidates' mean), scaled by how the trained runs compared
+        with theirs; without, the planned epochs left at the seconds per epoch so far."""
+        if self.estimates:
+            left = 0.0
+            for key, n in self.left.items():
+                options = self.estimates.get(key) or {}
+                if n and options:
+                    chosen = options.get(self.chosen.get(key, ""))
+                    left += n * (chosen or float(np.mean(list(options.values()))))
+            ratio = self.trained_s / self.estimated_done_s if self.estimated_done_s else 1.0
+            return left * ratio
+        if not self.trained_epochs:
+            return None
+        left = sum(self.planned.values()) * self.study.seeds - self.epochs_done
+        return left * self.trained_s / self.trained_epochs
 
     def build(self, experiment: Experiment, seed: int) -> keras.Model:
         """The experiment's untrained model for ``seed``, the same whatever ran before."""
@@ -614,6 +848,7 @@ class _Runner:
 
     def run_seed(self, experiment: Experiment, seed: int) -> None:
         self.count += 1
+        self.chosen[experiment.key] = experiment.model
         tag = f"[{self.count}/{self.total}] {experiment.key}"
         if self.study.seeds > 1:
             tag += f" seed {seed}"

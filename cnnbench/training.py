@@ -41,6 +41,7 @@ class TrainResult:
     history: dict[str, list[float]]  # per epoch: loss, accuracy, val_loss, val_accuracy
     train_time_s: float  # wall-clock of the whole fit, compilation included
     epoch_times_s: list[float]  # wall-clock of each epoch, validation included
+    train_phase_s: list[float]  # of each epoch, its training phase (before validation)
     images_per_second: float  # training images / median training-phase time of an epoch
     best_epoch: int  # 1-based epoch with the highest validation accuracy
     epochs_run: int  # may be fewer than asked for with early stopping
@@ -511,6 +512,7 @@ def train(
         history=history,
         train_time_s=train_time,
         epoch_times_s=timer.epoch_times,
+        train_phase_s=timer.train_phase_times,
         images_per_second=len(ds.x_train) / float(np.median(timer.train_phase_times)),
         best_epoch=best_epoch,
         epochs_run=len(history["loss"]),

@@ -15,15 +15,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: the dev extra installs tomli
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "CNN_vs_AlexNet.py"

@@ -1,4 +1,8 @@
-"""The ipywidgets explorer over a real (tiny) study."""
+"""The ipywidgets explorer over a real (tiny) study.
+
+These tests run under the newest ipywidgets (8) and, in the Colab environment .ci/run builds
+from constraints/colab.txt, under Colab's 7.7.1.
+"""
 
 import matplotlib
 import pytest
@@ -20,6 +24,7 @@ def study(tmp_path_factory):
         artifacts=tmp_path_factory.mktemp("explorer"),
         datasets=("mnist",),
         verbose=0,
+        estimate=False,
         log=None,
     )
 
@@ -55,42 +60,3 @@ def test_empty_study_is_refused(study, tmp_path):
     empty = Study(tmp_path, study.profile, study.seed, study.datasets)
     with pytest.raises(ConfigError, match="no finished experiment"):
         explore(empty)
-
-
-IPYWIDGETS_7 = ["ipywidgets==7.8.5", "ipython_genutils==0.2.0"]  # what Colab preinstalls
-
-
-def test_widget_works_under_ipywidgets_7(study, tmp_path):
-    """Colab ships ipywidgets 7.x and installing cnnbench must not upgrade it under a running
-    kernel (the requirement is ipywidgets>=7.6): the explorer must work with 7.x too. The
-    environment's ipywidgets 8 is shadowed by 7.8.5 installed into a folder on PYTHONPATH."""
-    import os
-    import subprocess
-    import sys
-
-    target = tmp_path / "ipywidgets7"
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
-    subprocess.run([*pip, str(target), *IPYWIDGETS_7], check=True)
-    script = (
-        "import ipywidgets, sys\n"
-        "from cnnbench.explorer import explore\n"
-        "from cnnbench.study import load_study\n"
-        "assert ipywidgets.__version__.startswith('7.'), ipywidgets.__version__\n"
-        f"study = load_study({str(study.path)!r})\n"
-        "box = explore(study, backend='matplotlib')\n"
-        "dataset, experiment = box.children[0].children\n"
-        "experiment.value = 'mnist/augmented'\n"
-        "print('explorer:', ipywidgets.__version__, list(dataset.options), experiment.value)\n"
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")]),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "MPLBACKEND": "Agg",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    line = next(x for x in done.stdout.splitlines() if x.startswith("explorer:"))
-    assert line == "explorer: 7.8.5 ['mnist'] mnist/augmented"

@@ -124,3 +124,31 @@ def test_notebook_runs_in_a_fresh_colab_runtime(tmp_path, monkeypatch):
     assert len(images) >= 15  # samples, by-hand run, per-dataset grids, trade-off charts
     result = runtime / "artifacts" / "demo" / "cifar10" / "augmented" / "seed_42" / "result.json"
     assert json.loads(result.read_text())["config"]["epochs"] == 1
+
+
+def test_setup_cell_stops_with_one_sentence_when_the_clone_fails(tmp_path, monkeypatch):
+    runtime = tmp_path / "content"
+    runtime.mkdir()
+    nbformat.write(nbformat.read(NOTEBOOK, as_version=4), runtime / NOTEBOOK.name)
+    stub = _stand_in_colab(tmp_path / "stub")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(stub), os.environ.get("PYTHONPATH", "")]))
+    unreachable = (tmp_path / "no-such-repository").as_uri()
+    monkeypatch.setenv("CNNBENCH_REPO_URL", unreachable)
+    out = runtime / "executed.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError):
+        papermill.execute_notebook(
+            str(runtime / NOTEBOOK.name),
+            str(out),
+            cwd=str(runtime),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=300,
+        )
+    executed = nbformat.read(out, as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 1
+    (shown,) = errors[0]["traceback"]  # IPython shows the one sentence, no traceback
+    assert shown.startswith(f"Setup failed: could not clone {unreachable} (")
+    assert "set CNNBENCH_REPO_URL" in shown and "upload the repository" in shown
+    assert "CalledProcessError" not in json.dumps(errors)
+    assert not (runtime / "cnnbench-repo").exists()

@@ -146,6 +146,7 @@ def test_plot_history_best_epoch_from_dict_and_train_result(backend):
         history=hist,
         train_time_s=1.0,
         epoch_times_s=[0.25] * 4,
+        train_phase_s=[0.2] * 4,
         images_per_second=100.0,
         best_epoch=2,
         epochs_run=4,

@@ -17,6 +17,7 @@ from cnnbench.study import load_study
 TINY_FLAGS = [
     "--profile", "demo", "--datasets", "mnist", "--epochs", "1", "--sample-fraction", "0.05",
     "--val-fraction", "0.02", "--test-fraction", "0.2", "--batch-size", "32", "--verbose", "0",
+    "--no-estimate",
 ]  # fmt: skip
 REPORT_FILES = [
     "comparison.md",

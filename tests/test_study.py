@@ -34,7 +34,7 @@ TIMING_COLUMNS = ["train time (s)", "s/epoch", "latency (ms)"]
 
 
 def _run(artifacts, **kwargs):
-    kwargs = {"datasets": ("mnist",), "verbose": 0, "log": None, **kwargs}
+    kwargs = {"datasets": ("mnist",), "verbose": 0, "log": None, "estimate": False, **kwargs}
     return run_study(get_profile("demo", **TINY), artifacts=artifacts, **kwargs)
 
 
@@ -197,6 +197,7 @@ def test_changed_config_is_recomputed_and_said(tmp_path, one_go, monkeypatch):
             artifacts=tmp_path,
             datasets=("mnist",),
             verbose=0,
+            estimate=False,
             log=_interrupt_after(1, messages),
         )
     assert calls == ["custom_v1"]
