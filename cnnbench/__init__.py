@@ -11,7 +11,7 @@ from cnnbench.config import RECIPES, Recipe, get_recipe
 from cnnbench.data import Dataset, from_arrays, from_directory, load_dataset
 from cnnbench.evaluation import EvalResult, count_flops, evaluate
 from cnnbench.hardware import environment_info
-from cnnbench.models import build_model, count_params, list_models
+from cnnbench.models import build_model, count_params, list_models, register_model
 from cnnbench.training import TrainResult, configure_precision, set_seed, train
 
 __version__ = "0.1.0"
@@ -32,6 +32,7 @@ __all__ = [
     "from_directory",
     "get_recipe",
     "list_models",
+    "register_model",
     "load_dataset",
     "set_seed",
     "train",

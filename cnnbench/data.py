@@ -30,7 +30,7 @@ DATA_DIR_ENV = "CNNBENCH_DATA_DIR"
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 SAMPLE_NAMES = ("mnist", "cifar10")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")  # what Keras's image loader reads
 
 KERAS_VARIANT = "official (keras.datasets)"
 SAMPLE_VARIANT = "cnnbench shipped sample (original pixels)"
@@ -279,16 +279,30 @@ def from_directory(
     seed: int = 42,
     val_fraction: float = 0.1,
     test_fraction: float = 1.0,
+    test_split: float = 0.2,
     augmentations=_NO_FLIP,
 ) -> Dataset:
-    """Build a :class:`Dataset` from ``path/train/<class>/*`` and ``path/test/<class>/*`` images.
+    """Build a :class:`Dataset` from a folder of images, in either of two layouts:
 
-    Class names are the sorted ``train/`` subfolder names (``test/`` may lack some classes but
-    not add any). Images (png, jpg, jpeg, bmp) are decoded with Pillow, converted to
+    - ``path/<class>/*``, the layout ``keras.utils.image_dataset_from_directory`` reads: a
+      stratified ``test_split`` of each class's images (drawn with ``seed``) is the test set,
+      the rest the training images;
+    - ``path/train/<class>/*`` and ``path/test/<class>/*``, already split (``test/`` may lack
+      some classes but not add any).
+
+    Class names are the sorted class folder names. Images (png, jpg, jpeg, bmp, gif; any case)
+    are read from each class folder and its subfolders, decoded with Pillow, converted to
     ``color_mode`` (``"rgb"`` or ``"grayscale"``) and resized to ``image_size`` ``(H, W)``.
-    ``name`` defaults to the folder name; the rest is as in :func:`from_arrays`.
+    Hidden files and folders (``.ipynb_checkpoints``, ``.DS_Store``, ``__MACOSX``) and other
+    files are skipped. A folder without class folders, a class folder without images, an image
+    that cannot be decoded and a test class missing from training are refused, by name, before
+    anything is returned. ``name`` defaults to the folder name; the rest is as in
+    :func:`from_arrays`.
     """
     seed = _check_split_params(sample_fraction, seed, val_fraction, test_fraction)
+    check_fraction("test_split", test_split, error=DatasetError)
+    if test_split == 1.0:
+        raise DatasetError("test_split must be below 1 (the training images are the rest)")
     augmentations = _check_augmentations(augmentations)
     if color_mode not in ("rgb", "grayscale"):
         raise DatasetError(f"color_mode must be 'rgb' or 'grayscale', got {color_mode!r}")
@@ -303,17 +317,41 @@ def from_directory(
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DataSourceError(f"image folder {str(root)!r} does not exist or is not a folder")
-    class_names = _class_folders(root / "train")
-    test_classes = _class_folders(root / "test")
-    extra = sorted(set(test_classes) - set(class_names))
-    if extra:
-        raise DataSourceError(
-            f"{root / 'test'} has class folders {extra} that {root / 'train'} lacks; "
-            "every test class must also be a training class"
-        )
     size = (int(image_size[0]), int(image_size[1]))
-    x_train, y_train = _read_images(root / "train", class_names, size, color_mode)
-    x_test, y_test = _read_images(root / "test", class_names, size, color_mode)
+    split = (root / "train").is_dir() or (root / "test").is_dir()
+    if split:
+        for part in ("train", "test"):
+            if not (root / part).is_dir():
+                raise DataSourceError(
+                    f"{str(root)!r} has a {'test' if part == 'train' else 'train'}/ folder but "
+                    f"no {part}/: give both train/<class>/ and test/<class>/, or put the class "
+                    f"folders directly in {str(root)!r} to carve a test split from them"
+                )
+        class_names = _class_folders(root / "train")
+        test_classes = _class_folders(root / "test")
+        extra = sorted(set(test_classes) - set(class_names))
+        if extra:
+            raise DataSourceError(
+                f"{root / 'test'} has class folders {extra} that {root / 'train'} lacks; "
+                "every test class must also be a training class"
+            )
+        x_train, y_train = _read_images(root / "train", class_names, size, color_mode)
+        x_test, y_test = _read_images(root / "test", class_names, size, color_mode)
+    else:
+        class_names = _class_folders(root)
+        x_all, y_all = _read_images(root, class_names, size, color_mode)
+        counts = np.bincount(y_all, minlength=len(class_names))
+        if counts.min() < 2:
+            few = [c for c, n in zip(class_names, counts, strict=True) if n < 2]
+            raise DataSourceError(
+                f"class folder(s) {few} of {str(root)!r} hold a single image: carving a test "
+                "split needs at least 2 images per class"
+            )
+        test_idx = _sample(y_all, test_split, seed, class_names, "test_split", "images")
+        train_mask = np.ones(len(y_all), dtype=bool)
+        train_mask[test_idx] = False
+        x_train, y_train = x_all[train_mask], y_all[train_mask]
+        x_test, y_test = x_all[test_idx], y_all[test_idx]
     return _build(
         x_train,
         y_train,
@@ -452,14 +490,31 @@ def _download(name: str) -> tuple[np.ndarray, ...]:
     return x_train, y_train, x_test, y_test
 
 
+def _hidden(path: Path) -> bool:
+    """Files and folders that tools leave beside images (.ipynb_checkpoints, __MACOSX, ...)."""
+    return path.name.startswith(".") or path.name == "__MACOSX"
+
+
 def _class_folders(folder: Path) -> tuple[str, ...]:
-    layout = "expected <path>/train/<class>/*.png|jpg and <path>/test/<class>/*.png|jpg"
+    layouts = "expected <folder>/<class>/*.png|jpg, or <folder>/train/<class>/ and test/<class>/"
     if not folder.is_dir():
-        raise DataSourceError(f"missing folder {str(folder)!r}; {layout}")
-    names = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+        raise DataSourceError(f"missing folder {str(folder)!r}; {layouts}")
+    names = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir() and not _hidden(p)))
     if not names:
-        raise DataSourceError(f"{str(folder)!r} has no class subfolders; {layout}")
+        raise DataSourceError(f"{str(folder)!r} has no class subfolders; {layouts}")
     return names
+
+
+def _image_files(class_dir: Path) -> list[Path]:
+    """The images of a class folder and its subfolders, in sorted order, hidden ones skipped."""
+    return sorted(
+        p
+        for p in class_dir.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in IMAGE_EXTENSIONS
+        and not any(_hidden(part) for part in p.relative_to(class_dir).parents if part.name)
+        and not _hidden(p)
+    )
 
 
 def _read_images(folder: Path, class_names, size, color_mode):
@@ -471,12 +526,10 @@ def _read_images(folder: Path, class_names, size, color_mode):
         class_dir = folder / cls
         if not class_dir.is_dir():
             continue  # a test split may lack a class
-        files = sorted(
-            p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-        )
+        files = _image_files(class_dir)
         if not files:
             raise DataSourceError(
-                f"{str(class_dir)!r} holds no {'/'.join(IMAGE_EXTENSIONS)} images"
+                f"class folder {str(class_dir)!r} holds no {'/'.join(IMAGE_EXTENSIONS)} images"
             )
         for file in files:
             try:

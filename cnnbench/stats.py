@@ -23,7 +23,14 @@ from scipy import stats as _scipy_stats
 from cnnbench.checks import check_fraction, check_int, check_real
 from cnnbench.errors import ConfigError
 
-__all__ = ["MAX_EXACT_SEEDS", "PairedTest", "SeedSummary", "paired_test", "summarize"]
+__all__ = [
+    "MAX_EXACT_SEEDS",
+    "PairedTest",
+    "SeedSummary",
+    "interaction_test",
+    "paired_test",
+    "summarize",
+]
 
 #: The exact test enumerates ``2**n`` sign assignments; 2**20 (about a million) is quick.
 MAX_EXACT_SEEDS = 20
@@ -289,3 +296,31 @@ def paired_test(a, b, alternative: str = "two-sided") -> PairedTest:
         ),
         alternative=alternative,
     )
+
+
+def interaction_test(a_with, a_without, b_with, b_without, alternative="two-sided") -> PairedTest:
+    """Does a factor (augmentation, say) help model ``a`` more than model ``b``?
+
+    All four are per-seed results on the same seeds, in the same order. Per seed, the factor's
+    gain for each model is ``with - without``; the interaction is the difference of the two
+    gains, ``(a_with - a_without) - (b_with - b_without)``, tested exactly as
+    :func:`paired_test` tests a difference (``mean_difference`` is the mean interaction; a
+    positive one means the factor helped ``a`` more).
+    """
+    values = {
+        name: _as_values(name, v)
+        for name, v in (
+            ("a_with", a_with),
+            ("a_without", a_without),
+            ("b_with", b_with),
+            ("b_without", b_without),
+        )
+    }
+    sizes = {name: v.size for name, v in values.items()}
+    if len(set(sizes.values())) != 1:
+        raise ConfigError(
+            f"the four results must have one value per seed for the same seeds, got {sizes}"
+        )
+    gain_a = values["a_with"] - values["a_without"]
+    gain_b = values["b_with"] - values["b_without"]
+    return paired_test(gain_a, gain_b, alternative=alternative)

@@ -453,7 +453,7 @@ def test_from_directory_reads_sorted_classes_and_resizes(tmp_path):
 @pytest.mark.parametrize(
     ("layout", "match"),
     [
-        ({"train": {"cat": 2, "dog": 2}}, r"missing folder .*test"),
+        ({"train": {"cat": 2, "dog": 2}}, r"has a train/ folder but no test/"),
         ({"train": {"cat": 2, "dog": 0}, "test": {"cat": 1}}, "holds no"),
         ({"train": {"cat": 2, "dog": 2}, "test": {"cow": 1}}, r"\['cow'\]"),
     ],
@@ -464,11 +464,72 @@ def test_from_directory_bad_layout(tmp_path, layout, match):
         from_directory(tmp_path)
 
 
+def write_flat(root, counts, size=(10, 12), suffix=".png"):
+    """``root/<class>/<i><suffix>``: Keras's image-folder layout."""
+    from PIL import Image
+
+    for cls, n in counts.items():
+        folder = root / cls
+        folder.mkdir(parents=True)
+        for i in range(n):
+            pixels = np.full((*size, 3), 20 * i, dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i}{suffix}")
+
+
+def test_from_directory_carves_a_stratified_test_split_from_class_folders(tmp_path):
+    write_flat(tmp_path, {"tulip": 10, "daisy": 10, "iris": 5})
+    ds = from_directory(tmp_path, image_size=(8, 8), test_split=0.2)
+    assert ds.class_names == ("daisy", "iris", "tulip")
+    assert per_class(ds.y_test, 3) == [2, 1, 2]  # round(0.2 x count) of each class
+    assert list(np.add(per_class(ds.y_train, 3), per_class(ds.y_val, 3))) == [8, 4, 8]
+    again = from_directory(tmp_path, image_size=(8, 8), test_split=0.2)
+    assert np.array_equal(again.x_test, ds.x_test)  # the seed fixes the carve
+    other = from_directory(tmp_path, image_size=(8, 8), test_split=0.2, seed=7)
+    assert not np.array_equal(other.x_test, ds.x_test)
+    with pytest.raises(DatasetError, match="test_split"):
+        from_directory(tmp_path, test_split=1.0)
+
+
+def test_from_directory_skips_what_tools_leave_beside_images(tmp_path):
+    write_flat(tmp_path, {"cat": 4, "dog": 4}, suffix=".JPG")
+    (tmp_path / ".ipynb_checkpoints").mkdir()  # Jupyter's, at the top
+    (tmp_path / "__MACOSX" / "cat").mkdir(parents=True)  # a macOS zip's
+    (tmp_path / "cat" / ".DS_Store").write_bytes(b"\0")
+    (tmp_path / "cat" / "notes.txt").write_text("not an image")
+    (tmp_path / "cat" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "cat" / ".ipynb_checkpoints" / "0-checkpoint.png").write_bytes(b"junk")
+    nested = tmp_path / "dog" / "more"  # a subfolder of a class folder is read too
+    nested.mkdir()
+    write_flat(nested, {"x": 2})
+    ds = from_directory(tmp_path, image_size=(24, 40), color_mode="grayscale", test_split=0.25)
+    assert ds.class_names == ("cat", "dog") and ds.input_shape == (24, 40, 1)
+    assert len(ds.x_train) + len(ds.x_val) + len(ds.x_test) == 4 + 6
+
+
+@pytest.mark.parametrize(
+    ("counts", "match"),
+    [
+        ({}, "has no class subfolders"),
+        ({"cat": 3, "dog": 0}, r"class folder .*dog' holds no"),
+        ({"cat": 3, "dog": 1}, r"\['dog'\] .* hold a single image"),
+        ({"cat": 3, "dog": 2}, r"test_split=0.2 leaves class 'dog'"),
+    ],
+)
+def test_from_directory_refuses_bad_class_folders_by_name(tmp_path, counts, match):
+    write_flat(tmp_path, counts)
+    with pytest.raises(DataSourceError if "test_split" not in match else DatasetError, match=match):
+        from_directory(tmp_path)
+
+
 def test_from_directory_undecodable_image(tmp_path):
     write_images(tmp_path, {"train": {"cat": 2, "dog": 2}, "test": {"cat": 1}})
     (tmp_path / "train" / "cat" / "broken.png").write_bytes(b"not a png")
     with pytest.raises(DataSourceError, match="cannot decode image .*broken.png"):
         from_directory(tmp_path)
+    write_flat(tmp_path / "flat", {"cat": 3, "dog": 3})
+    (tmp_path / "flat" / "dog" / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(DataSourceError, match=r"cannot decode image .*flat/dog/broken.jpg"):
+        from_directory(tmp_path / "flat")
 
 
 # --- Dataset object, DATASETS --------------------------------------------------------------

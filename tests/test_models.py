@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+import cnnbench.models as models_module
 from cnnbench.errors import InputShapeError, ModelError
 from cnnbench.models import (
     alexnet,
@@ -273,3 +274,57 @@ def test_outline_reads_the_layers_from_the_model():
     assert alexnet.count("conv ") == 5 and "dense 256 relu, dropout 0.5" in alexnet
     with pytest.raises(ModelError, match="expects a keras.Model"):
         outline("custom")
+
+
+# --- a user's own builder -----------------------------------------------------------------
+
+
+def tiny_cnn(input_shape, num_classes, *, width=4):
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(width, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The registry as it is; whatever a test registers is gone after it."""
+    monkeypatch.setattr(models_module, "_MODELS", dict(models_module._MODELS))
+    return models_module
+
+
+def test_registered_builder_builds_validated_like_the_built_in_ones(registry):
+    registry.register_model("tiny_cnn", tiny_cnn, "a 1-conv CNN for the tests")
+    assert "tiny_cnn" in registry.list_models()
+    model = registry.build_model("tiny_cnn", (20, 24, 1), 3, width=2)
+    assert model.output_shape == (None, 3)
+    with pytest.raises(ModelError, match="unknown override.*depth.*valid overrides: width"):
+        registry.build_model("tiny_cnn", (20, 24, 1), 3, depth=2)
+    with pytest.raises(ModelError, match="already registered"):
+        registry.register_model("tiny_cnn", tiny_cnn, "again")
+    registry.register_model("tiny_cnn", tiny_cnn, "again", replace=True)
+
+
+def test_a_builder_that_ignores_its_arguments_is_caught_when_built(registry):
+    registry.register_model("ten_out", lambda shape, n: tiny_cnn(shape, 10), "always 10 outputs")
+    with pytest.raises(ModelError, match=r"made a model from \(8, 8, 3\) images to 10 outputs"):
+        registry.build_model("ten_out", (8, 8, 3), 4)
+    registry.register_model("not_keras", lambda shape, n: "a string", "no model")
+    with pytest.raises(ModelError, match="returned str, not a keras.Model"):
+        registry.build_model("not_keras", (8, 8, 3), 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "builder", "description", "match"),
+    [
+        ("alexnet", tiny_cnn, "mine", "is a built-in model"),
+        ("my cnn", tiny_cnn, "mine", "must be an identifier"),
+        ("mine", 42, "mine", "must be callable"),
+        ("mine", lambda shape: None, "mine", r"must take \(input_shape, num_classes\)"),
+        ("mine", tiny_cnn, " ", "needs a one-line description"),
+    ],
+)
+def test_register_model_refuses_bad_registrations(registry, name, builder, description, match):
+    with pytest.raises(ModelError, match=match):
+        registry.register_model(name, builder, description)

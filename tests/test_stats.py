@@ -7,7 +7,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from cnnbench.errors import ConfigError
-from cnnbench.stats import PairedTest, SeedSummary, paired_test, summarize
+from cnnbench.stats import PairedTest, SeedSummary, interaction_test, paired_test, summarize
 
 T_975_2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2), from a t table
 
@@ -203,3 +203,22 @@ def test_describe_can_leave_the_floor_note_to_the_text():
         "custom is 2.50 points above alexnet (paired over 3 seeds, exact sign-flip p = 0.25: "
         "not significant; paired t-test p = 0.0131)"
     )
+
+
+def test_interaction_is_the_paired_test_of_the_gains_computed_by_hand():
+    # augmentation's gain per seed: a +3, +1, +2 points; b +1, +1, -1 -> interaction +2, 0, +3
+    a_with, a_without = [0.73, 0.71, 0.72], [0.70, 0.70, 0.70]
+    b_with, b_without = [0.61, 0.61, 0.59], [0.60, 0.60, 0.60]
+    test = interaction_test(a_with, a_without, b_with, b_without)
+    assert test.differences == pytest.approx((0.02, 0.0, 0.03))
+    assert test.mean_difference == pytest.approx(0.05 / 3)
+    # exact sign flips of (2, 0, 3): means >= 5/3 in absolute value: (+,+,+), (+,-,+) and their
+    # mirrors: 4 of 8
+    assert test.p_exact == pytest.approx(0.5)
+    t = scipy_stats.ttest_1samp([0.02, 0.0, 0.03], 0.0).pvalue
+    assert test.p_t == pytest.approx(t)
+
+
+def test_interaction_needs_the_same_seeds_everywhere():
+    with pytest.raises(ConfigError, match="one value per seed"):
+        interaction_test([1, 2], [1, 2], [1, 2, 3], [1, 2, 3])

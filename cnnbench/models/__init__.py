@@ -9,6 +9,7 @@ architecture (smallest input, override values).
 """
 
 import inspect
+import re
 
 import keras
 
@@ -47,6 +48,43 @@ _MODELS = {
         "MobileNet v1: depthwise-separable blocks, width multiplier alpha, stride-1 stem",
     ),
 }
+
+
+BUILT_IN = tuple(_MODELS)
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def register_model(name, builder, description, *, replace=False):
+    """Make ``builder`` buildable by name, like the built-in models, for ``build_model``, the
+    study runner and the CLI of this Python process.
+
+    ``builder(input_shape, num_classes, **overrides)`` must return a ``keras.Model`` taking
+    ``input_shape`` images of raw ``[0, 255]`` pixels and giving ``num_classes`` softmax
+    probabilities (:func:`build_model` checks both each time it builds one). Keyword-only
+    parameters of the builder become its overrides.
+
+    Raises:
+        ModelError: a name that is not an identifier, a built-in name, a name already registered
+            (unless ``replace=True``), a builder that is not callable with ``(input_shape,
+            num_classes)``, or an empty description.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ModelError(f"model name must be an identifier such as 'my_cnn', got {name!r}")
+    if name in BUILT_IN:
+        raise ModelError(f"{name!r} is a built-in model; register yours under another name")
+    if name in _MODELS and not replace:
+        raise ModelError(f"model {name!r} is already registered; pass replace=True to replace it")
+    if not callable(builder):
+        raise ModelError(f"builder for {name!r} must be callable, got {type(builder).__name__}")
+    try:
+        inspect.signature(builder).bind(None, None)
+    except TypeError as err:
+        raise ModelError(
+            f"builder for {name!r} must take (input_shape, num_classes) positionally ({err})"
+        ) from None
+    if not isinstance(description, str) or not description.strip():
+        raise ModelError(f"model {name!r} needs a one-line description")
+    _MODELS[name] = (builder, description.strip())
 
 
 def list_models():
@@ -109,7 +147,21 @@ def build_model(name, input_shape, num_classes, **overrides):
     num_classes = _check_num_classes(num_classes)
     builder, _ = _MODELS[name]
     _check_overrides(name, builder, overrides)
-    return builder(input_shape, num_classes, **overrides)
+    model = builder(input_shape, num_classes, **overrides)
+    _check_built(name, model, input_shape, num_classes)
+    return model
+
+
+def _check_built(name, model, input_shape, num_classes):
+    """A builder's model takes ``input_shape`` images and gives ``num_classes`` outputs."""
+    if not isinstance(model, keras.Model):
+        raise ModelError(f"builder of {name!r} returned {type(model).__name__}, not a keras.Model")
+    got_in, got_out = tuple(model.input_shape[1:]), model.output_shape[-1]
+    if got_in != input_shape or got_out != num_classes:
+        raise ModelError(
+            f"builder of {name!r} made a model from {got_in} images to {got_out} outputs; "
+            f"asked for {input_shape} images and {num_classes} classes"
+        )
 
 
 def count_params(model):
