@@ -333,7 +333,12 @@ def plan_recipe(
             f"give {steps:,} steps (wanted {sizing.min_steps}, smallest batch {floor}); peak "
             f"learning rate scaled {SCALING_WORDS[sizing.lr_scaling[name]]}"
         )
-    if ramp:
+    if ramp and epochs == 1:  # the ramp's first epoch is its last: no dropout at all
+        why += (
+            f"; dropout off for this single epoch (the ramp starts at 0: {steps:,} steps are too "
+            f"few to learn with it)"
+        )
+    elif ramp:
         why += (
             f"; dropout rises from 0 to the model's rate over the epochs ({steps:,} steps are "
             f"too few to learn with it from the start)"

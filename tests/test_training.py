@@ -243,6 +243,13 @@ def test_auto_recipe_ramps_dropout_only_in_short_plain_runs(small_ds, name, imag
     assert ("dropout rises from 0" in plan.reason) is ramp
 
 
+def test_a_one_epoch_ramp_says_it_trains_without_dropout(small_ds):
+    plan = plan_recipe("auto", _model(small_ds, name="alexnet"), 500, epochs=1)
+    assert plan.recipe.dropout_ramp
+    assert "dropout off for this single epoch" in plan.reason
+    assert "rises" not in plan.reason
+
+
 def test_auto_recipe_does_not_ramp_a_plain_model_without_dropout(small_ds):
     model = build_model("alexnet", small_ds.input_shape, small_ds.num_classes, dropout=0.0)
     assert not plan_recipe("auto", model, 500, epochs=3).recipe.dropout_ramp
