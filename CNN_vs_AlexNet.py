@@ -28,17 +28,14 @@
 
 # %%
 # Setup: make `cnnbench` importable. In Colab a fresh runtime has nothing, so this cell clones
-# the repository and installs it; its requirements are loose enough that pip keeps Colab's own
-# TensorFlow, Plotly and ipywidgets. Locally it uses the installed package or this clone.
+# the repository and installs it; every requirement's floor is the version Colab preinstalls,
+# so pip keeps Colab's own TensorFlow, Plotly and ipywidgets. Locally it uses the installed
+# package or this clone.
 import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-# Before TensorFlow loads: on a CPU runtime its C++ logging prints CUDA probing errors
-# ("failed call to cuInit") into the outputs.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # From [project.urls] in pyproject.toml (scripts/build_notebook.py writes it here);
 # the environment variable CNNBENCH_REPO_URL overrides it (a fork, a local file:// clone).
@@ -98,17 +95,6 @@ elif importlib.util.find_spec("cnnbench") is None:
             f"`git clone {REPO_URL}` and open the notebook there, or `pip install` the clone"
         )
     sys.path.insert(0, str(root))
-
-# TensorFlow's first messages (oneDNN, CUDA stubs) go straight to the process's stderr before
-# any log level applies, and Jupyter shows that stream: load it once with the stream muted.
-stderr, muted = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-os.dup2(muted, 2)
-try:
-    import tensorflow  # noqa: F401
-finally:
-    os.dup2(stderr, 2)
-    os.close(stderr)
-    os.close(muted)
 
 # %% tags=["parameters"]
 # Parameters (papermill: this cell is tagged `parameters`).

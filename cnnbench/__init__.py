@@ -7,6 +7,10 @@ run = train(model, ds, epochs=15, augment=True, seed=42)
 ev = evaluate(model, ds)  # on the test split
 """
 
+from cnnbench.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything imports TensorFlow with its start-up noise
+
 from cnnbench.config import RECIPES, Recipe, get_recipe
 from cnnbench.data import Dataset, from_arrays, from_directory, load_dataset
 from cnnbench.evaluation import EvalResult, count_flops, evaluate
