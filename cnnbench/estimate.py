@@ -26,7 +26,7 @@ from cnnbench.training import plan_recipe, set_seed, train
 
 # Optimizer steps timed in each of the two calibration epochs: enough for a steady median on a
 # CPU, few enough that pricing a dozen models stays under a minute or two.
-CALIBRATION_STEPS = 6
+CALIBRATION_STEPS = 8
 CALIBRATION_VAL_IMAGES = 512  # images predicted per calibration, to price validation and tests
 
 
@@ -54,6 +54,23 @@ class Pace:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Seconds of each training step, per epoch (``steps[epoch]``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps: list[list[float]] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps.append([])
+        self._last = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        self.steps[-1].append(now - self._last)
+        self._last = now
 
 
 def measure_pace(
@@ -87,6 +104,7 @@ def measure_pace(
     set_seed(seed)
     with warnings.catch_warnings():  # two tiny epochs learn nothing, which is not news
         warnings.simplefilter("ignore", TrainingWarning)
+        steps_timer = StepTimer()
         run = train(
             model,
             part,
@@ -97,8 +115,12 @@ def measure_pace(
             recipe=timed,
             seed=seed,
             verbose=0,
+            callbacks=[steps_timer],
         )
-    first, second = run.train_phase_s
+    # The median step of the second epoch: a step slowed by another process on a shared machine
+    # moves it little; the first epoch's extra time over its steps is tracing (and compiling).
+    step_s = float(np.median(steps_timer.steps[1]))
+    first = run.train_phase_s[0]
     val_first, val_second = (
         e - t for e, t in zip(run.epoch_times_s, run.train_phase_s, strict=True)
     )
@@ -113,9 +135,9 @@ def measure_pace(
         dataset=ds.name,
         augment=augment,
         batch_size=batch,
-        step_s=second / steps,
+        step_s=step_s,
         predict_image_s=predict_image_s,
-        startup_s=max(0.0, first - second) + max(0.0, val_first - val_second),
+        startup_s=max(0.0, first - steps * step_s) + max(0.0, val_first - val_second),
         timing_s=timing_s,
     )
 
