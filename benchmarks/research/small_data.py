@@ -1,17 +1,32 @@
-"""Small-data recipe screen (issue 7): which recipe never ends at chance when steps are few.
+"""Small-data recipe screen: validation accuracy of recipes when a run has few optimizer steps.
 
-python small_data.py OUT.jsonl [DATASETS] [SIZES] [EPOCHS] [RUNS]
-e.g. python small_data.py small.jsonl mnist,cifar10 500,2000,8000 3,10 custom:cur,custom:sgd_s
+docs/performance.md section 6 ("Sizing the recipe to the data"): the N x epochs table (raw runs
+in small/screen.jsonl) and the "Odd datasets" table (small/odd.jsonl). Each run: a stratified
+N-image training subset (seed 0), 1,000 validation images from outside it, 2,000 test images
+(stratified); trains from scratch and appends one JSON line to OUT. Recipes are compared on the
+VALIDATION accuracy; test is recorded for the benchmark, never used to choose. Resumable: a
+(dataset, N, epochs, model, kind) already in OUT is skipped. RUNS are MODEL:KIND, MODEL a
+registry name or `peer` (keras-io mnist_convnet), KIND one of `recipe_for`'s (cur = `auto`).
 
-Each run: a stratified N-image training subset (seed 0), 1,000 validation images from outside
-it, 2,000 test images (stratified); trains from scratch and appends one JSON line. Recipes are
-compared on the VALIDATION accuracy; test is recorded for the benchmark, never used to choose.
-Resumable: a (dataset, N, epochs, run) already in OUT is skipped.
+    python small_data.py OUT.jsonl DATASETS SIZES EPOCHS RUNS
+
+The tables' runs (from benchmarks/research, data from $CNNBENCH_DATA_DIR):
+
+    python small_data.py small/screen.jsonl cifar10 500,2000 3,10 \
+        peer:peer,custom:cur,custom:sgd_s,custom:adamw_s,alexnet:cur,alexnet:adamw_s
+    python small_data.py small/screen.jsonl cifar10 8000 3 \
+        peer:peer,custom:cur,custom:sgd_s,custom:adamw_s
+    python small_data.py small/screen.jsonl cifar10 500 3 custom_v2:cur,custom_v2:adamw_t800_16_2e-3
+    python small_data.py small/odd.jsonl cifar2,pairs100 2000 3,10 \
+        peer:peer,custom:cur,custom_v2:cur,alexnet:cur
+
+(`cur` now means today's `recipe="auto"`, so these rerun the rule, not the previous defaults
+the first table's `cur` column measured.)
 """
 
 import json
-import os
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,14 +57,24 @@ def odd_dataset(name):
             a, b = rng.permutation(len(x)), rng.permutation(len(x))
             return np.concatenate([x[a], x[b]], axis=2), y[a] * 10 + y[b]
 
-        return from_arrays(*pairs(d["x_train"], d["y_train"]), *pairs(d["x_test"], d["y_test"]),
-                           name="pairs100", sample_fraction=1.0, val_fraction=0.02)
+        return from_arrays(
+            *pairs(d["x_train"], d["y_train"]),
+            *pairs(d["x_test"], d["y_test"]),
+            name="pairs100",
+            sample_fraction=1.0,
+            val_fraction=0.02,
+        )
     d = np.load(folder / "cifar10.npz")
     keep, keep_t = np.isin(d["y_train"], (0, 8)), np.isin(d["y_test"], (0, 8))
-    return from_arrays(d["x_train"][keep], (d["y_train"][keep] == 8).astype(int),
-                       d["x_test"][keep_t], (d["y_test"][keep_t] == 8).astype(int),
-                       class_names=["airplane", "ship"], name="cifar2",
-                       augmentations=("rotation", "translation", "zoom", "horizontal_flip"))
+    return from_arrays(
+        d["x_train"][keep],
+        (d["y_train"][keep] == 8).astype(int),
+        d["x_test"][keep_t],
+        (d["y_test"][keep_t] == 8).astype(int),
+        class_names=["airplane", "ship"],
+        name="cifar2",
+        augmentations=("rotation", "translation", "zoom", "horizontal_flip"),
+    )
 
 
 def step_batch(n, epochs, target=400, lo=32, hi=256):
@@ -123,11 +148,20 @@ def main():
                 def loader(_name, sample_fraction, seed, val_fraction, test_fraction, full=full):
                     from cnnbench.data import from_arrays
 
-                    return from_arrays(full.x_train, full.y_train, full.x_test, full.y_test,
-                                       class_names=full.class_names, name=full.name,
-                                       sample_fraction=sample_fraction, seed=seed,
-                                       val_fraction=val_fraction, test_fraction=test_fraction,
-                                       augmentations=full.augmentations)
+                    return from_arrays(
+                        full.x_train,
+                        full.y_train,
+                        full.x_test,
+                        full.y_test,
+                        class_names=full.class_names,
+                        name=full.name,
+                        sample_fraction=sample_fraction,
+                        seed=seed,
+                        val_fraction=val_fraction,
+                        test_fraction=test_fraction,
+                        augmentations=full.augmentations,
+                    )
+
             ds = loader(
                 name,
                 sample_fraction=n / TOTALS[name],
