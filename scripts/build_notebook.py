@@ -91,7 +91,8 @@ def execute(nb: nbformat.NotebookNode, timeout: int) -> nbformat.NotebookNode:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="run it and keep the outputs")
-    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    # the study cell of a CPU run (quick profile) takes about an hour on a shared 2-core machine
+    parser.add_argument("--timeout", type=int, default=7200, help="seconds per cell")
     args = parser.parse_args(argv)
     for path in (SOURCE, README):
         path.write_text(with_urls(path.read_text()))
