@@ -274,7 +274,10 @@ plots.plot_parameter_breakdown(architectures, backend=PLOT_BACKEND)
 #
 # This is the long cell. It first prints the plan and how long it should take on this hardware
 # (every model is timed for two short epochs, about a minute), then trains under a progress bar
-# whose ETA follows that estimate, with one line per finished run.
+# whose ETA follows that estimate, with one line per finished run. On a CPU, `PROFILE = "auto"`
+# runs `quick`: about 40-50 minutes on a 2-core machine (measured). On a GPU it runs `standard`,
+# *estimated* at 10-35 minutes on a Colab T4: not measured yet, no GPU has run it (the basis is
+# in `docs/performance.md`, section 10); the estimate this cell prints is measured here.
 
 # %%
 study = run_study(profile, data_dir=DATA_DIR, seed=SEED, seeds=SEEDS, artifacts=ARTIFACTS)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from cnnbench.checks import check_positive_int
 from cnnbench.errors import TrainingWarning
@@ -102,21 +103,35 @@ def measure_pace(
     # dropout ramp only changes rates, not the cost of a step.
     timed = plan.recipe.with_overrides(epochs=2, dropout_ramp=False)
     set_seed(seed)
-    with warnings.catch_warnings():  # two tiny epochs learn nothing, which is not news
-        warnings.simplefilter("ignore", TrainingWarning)
-        steps_timer = StepTimer()
-        run = train(
-            model,
-            part,
-            epochs=2,
-            batch_size=batch,
-            augment=augment,
-            augment_policy=augment_policy,
-            recipe=timed,
-            seed=seed,
-            verbose=0,
-            callbacks=[steps_timer],
-        )
+    # Two tiny epochs learn nothing, which is not news; and timing a dozen fresh models makes
+    # TensorFlow warn that their predict functions were traced many times, which is the point.
+    tf_logger = tf.get_logger()
+    level = tf_logger.level
+    tf_logger.setLevel("ERROR")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingWarning)
+            steps_timer = StepTimer()
+            run = train(
+                model,
+                part,
+                epochs=2,
+                batch_size=batch,
+                augment=augment,
+                augment_policy=augment_policy,
+                recipe=timed,
+                seed=seed,
+                verbose=0,
+                callbacks=[steps_timer],
+            )
+        start = time.perf_counter()
+        predict_proba(model, part.x_val)
+        predict_image_s = (time.perf_counter() - start) / m
+        start = time.perf_counter()
+        _timed_speed(model, part.x_val)
+        timing_s = time.perf_counter() - start
+    finally:
+        tf_logger.setLevel(level)
     # The median step of the second epoch: a step slowed by another process on a shared machine
     # moves it little; the first epoch's extra time over its steps is tracing (and compiling).
     step_s = float(np.median(steps_timer.steps[1]))
@@ -124,12 +139,6 @@ def measure_pace(
     val_first, val_second = (
         e - t for e, t in zip(run.epoch_times_s, run.train_phase_s, strict=True)
     )
-    start = time.perf_counter()
-    predict_proba(model, part.x_val)
-    predict_image_s = (time.perf_counter() - start) / m
-    start = time.perf_counter()
-    _timed_speed(model, part.x_val)
-    timing_s = time.perf_counter() - start
     return Pace(
         model=model.name,
         dataset=ds.name,

@@ -657,6 +657,7 @@ def _run_all(study: Study, runner: _Runner) -> None:
         )
         for name in TARGETED:
             runner.run(Experiment(dataset, name, best, boosted))
+    say(runner.finished_line())
 
 
 def data_checksum(ds: Dataset) -> dict:
@@ -737,6 +738,7 @@ class _Runner:
         self.estimated_done_s = 0.0
         self.left: dict[str, int] = {}  # key -> seed runs of it still to train (with estimates)
         self.chosen: dict[str, str] = {}  # key -> the model it trains, once known
+        self.skipped = 0  # seed runs finished earlier with the same config
         self.eta = "?"  # until a seed run has been trained in this run, or estimated
         unit = "experiments" if study.seeds == 1 else "seed runs"
         self.bar = tqdm(
@@ -764,7 +766,9 @@ class _Runner:
         """Count an experiment as done and update the ETA (:meth:`eta_seconds`)."""
         epochs = self.planned[experiment.key]
         self.epochs_done += epochs
-        if trained_s is not None:
+        if trained_s is None:
+            self.skipped += 1
+        else:
             self.trained_epochs += epochs
             self.trained_s += trained_s
             if self.estimates:
@@ -775,6 +779,19 @@ class _Runner:
             self.eta = tqdm.format_interval(left)
         self.bar.set_postfix_str(f"ETA {self.eta}", refresh=False)
         self.bar.update(1)
+
+    def finished_line(self) -> str:
+        """What the run did, for its last line: a progress bar's last frame is not kept in a
+        saved notebook."""
+        trained = self.total - self.skipped
+        line = f"study {self.study.profile.name!r} finished: {self.total} seed runs"
+        if trained:
+            line += f", {trained} trained in {format_seconds(self.trained_s)}"
+            if self.estimated_done_s:
+                line += f" (estimated {format_seconds(self.estimated_done_s)})"
+        if self.skipped:
+            line += f", {self.skipped} finished earlier and kept"
+        return line
 
     def _estimated(self, experiment: Experiment) -> float:
         """Estimated seconds of one seed run of ``experiment``, whose model is now known."""

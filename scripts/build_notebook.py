@@ -27,6 +27,7 @@ NOTEBOOK = ROOT / "CNN_vs_AlexNet.ipynb"
 README = ROOT / "README.md"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 WIDGET_NOTE = "[interactive explorer: run the notebook to use it]"
+PROGRESS_NOTE = "[progress bar with its ETA: a live widget while the notebook runs]"
 # The lines of the source and README that carry the repository URL, and how to rewrite them.
 REPO_LINE = re.compile(r'(os\.environ\.get\("CNNBENCH_REPO_URL", )"[^"]*"\)')
 BADGE_LINE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
@@ -75,16 +76,21 @@ def execute(nb: nbformat.NotebookNode, timeout: int) -> nbformat.NotebookNode:
     NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
     ).execute()
+    return drop_widget_views(nb)
+
+
+def drop_widget_views(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Widget views are empty without their saved state (which would weigh hundreds of kB), and
+    a widget's text is its first frame (a progress bar's reads 0/N): say what each stood for."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
-            # a widget's view is empty without its saved state (which would weigh hundreds of
-            # kB): keep its text (a progress bar's), or say what the explorer's repr stands for
             data = output.get("data", {})
-            widget = data.pop("application/vnd.jupyter.widget-view+json", None)
-            if widget and str(data.get("text/plain", "")).startswith(("VBox(", "HBox(")):
-                data["text/plain"] = WIDGET_NOTE
+            if data.pop("application/vnd.jupyter.widget-view+json", None) is None:
+                continue
+            explorer = str(data.get("text/plain", "")).startswith(("VBox(", "HBox("))
+            data["text/plain"] = WIDGET_NOTE if explorer else PROGRESS_NOTE
     return nb
 
 

@@ -98,6 +98,8 @@ def test_study_logs_its_plan_and_estimate_before_training(tmp_path):
     # the estimate is of the right order: within 5x of what the runs took
     took = sum(r["timings"]["total_s"] for seeds in study.runs.values() for r in seeds.values())
     assert took / 5 < saved["seconds"] < took * 5
+    assert messages[-1].startswith("study 'demo' finished: 9 seed runs, 9 trained in ")
+    assert "(estimated " in messages[-1]
 
     again = []
     run_study(
@@ -107,6 +109,7 @@ def test_study_logs_its_plan_and_estimate_before_training(tmp_path):
         log=again.append,
     )
     assert "plan: every seed run has finished earlier; nothing to train" in again
+    assert again[-1] == "study 'demo' finished: 9 seed runs, 9 finished earlier and kept"
 
 
 @pytest.mark.parametrize(

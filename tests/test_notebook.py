@@ -152,3 +152,18 @@ def test_setup_cell_stops_with_one_sentence_when_the_clone_fails(tmp_path, monke
     assert "set CNNBENCH_REPO_URL" in shown and "upload the repository" in shown
     assert "CalledProcessError" not in json.dumps(errors)
     assert not (runtime / "cnnbench-repo").exists()
+
+
+def test_saved_widget_views_say_what_they_were(builder):
+    nb = nbformat.v4.new_notebook()
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": "x"}}
+    bar = nbformat.v4.new_output("display_data", {**view, "text/plain": "study: 0/45 seed runs"})
+    box = nbformat.v4.new_output("display_data", {**view, "text/plain": "VBox(children=...)"})
+    text = nbformat.v4.new_output("stream", text="plan: ...")
+    nb.cells.append(nbformat.v4.new_code_cell("run()", outputs=[bar, box, text]))
+    nb.metadata["widgets"] = {"state": {}}
+    out = builder["drop_widget_views"](nb)
+    bar, box, text = out.cells[0].outputs
+    assert bar["data"] == {"text/plain": builder["PROGRESS_NOTE"]}  # not its first frame, 0/45
+    assert box["data"] == {"text/plain": builder["WIDGET_NOTE"]}
+    assert text["text"] == "plan: ..." and "widgets" not in out.metadata
