@@ -1,0 +1,244 @@
+"""Accuracy probes for ``custom`` (residual candidates + tricks) and ``alexnet`` (recipe only).
+
+Measures final-epoch **validation** accuracy (and with flip test-time augmentation: the softmax
+averaged over each image and its mirror) on the 25% CIFAR-10 sample (JPEG-derived copy, seed-42
+sample: 12,500 training, 5,000 validation images); the test set is never evaluated. A config is
+an architecture, optionally followed by ``+modifier`` terms, each changing one thing:
+
+* architectures: ``custom`` (the study's, 294k), ``custom_wide`` (stem 24, widths 48-96-192),
+  the residual candidates of ``candidates.py`` (``res_pf``, ``resnet9``, ``airbench_s``), and
+  ``alexnet`` (fixed). The ``custom`` family trains with ``augment_policy="crop_flip_cutout"``,
+  ``alexnet`` with ``"original"`` (the study's).
+* recipe: ``recipe="auto"`` resolved by ``plan_recipe`` for the model and epochs (SGD one-cycle
+  for BatchNorm nets, AdamW one-cycle for alexnet), then ``wd=X`` (weight decay, Keras'
+  convention: decay per step = learning rate x X), ``lrx=F`` (peak learning rate x F),
+  ``ls=X`` (label smoothing), ``warm=X`` (warm-up fraction), ``bs=N`` (batch size, learning
+  rate scaled as ``auto`` scales it).
+* architecture: ``bnbias`` (BatchNorm without scale, shift re-parametrised so SGD moves it 16x
+  faster; candidates only).
+* augmentation: ``t2`` (airbench's flip + translate by up to 2 pixels, no Cutout, instead of
+  crop pad 4 + Cutout 8), ``orig`` / ``cfc`` (the other policy).
+
+Epochs, batch and seeds are the same on both sides of every comparison; the one-cycle schedule
+always runs to its end. One JSON line per (config, epochs, seed) to ``probes.jsonl``;
+recorded runs are skipped, so an interrupted queue resumes. From the repository root::
+
+    export CNNBENCH_DATA_DIR=../shared/data
+    nice -n 19 python benchmarks/research/accuracy/probe.py run EPOCHS SEEDS CONFIG [CONFIG ...]
+    python benchmarks/research/accuracy/probe.py summary    # tables, paired vs each baseline
+
+(SEEDS comma-separated, e.g. ``0,1``.) The baseline of ``A+m1+m2`` is ``A+m1``; that of a bare
+candidate architecture is ``custom``; both at the same epochs, paired over shared seeds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import candidates  # noqa: E402
+
+OUT = Path(__file__).parent / "probes.jsonl"
+
+ARCHS = {
+    "custom": ("the study's custom (stem 16, widths 32-64-128)", None),
+    "custom_wide": (
+        "custom widened: stem 24, widths 48-96-192",
+        {"stem": 24, "widths": (48, 96, 192)},
+    ),
+    "res_pf": ("pool-first residual: stem 32, 48-96-192, residual stages 1+3", candidates.res_pf),
+    "resnet9": ("ResNet-9 (conv-pool): prep 24, 48-96-192, residual 1+3", candidates.resnet9),
+    "airbench_s": ("airbench94 layout, 2x2 stem 24, 64-128-192, GELU", candidates.airbench_s),
+    "alexnet": ("alexnet (architecture fixed)", None),
+}
+
+
+def records():
+    if not OUT.exists():
+        return []
+    return [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()]
+
+
+def parse(config: str):
+    arch, *mods = config.split("+")
+    if arch not in ARCHS:
+        raise SystemExit(f"unknown architecture {arch!r}; valid: {sorted(ARCHS)}")
+    out = {"arch": arch, "overrides": {}, "arch_kw": {}, "policy": None, "aug_kw": {}, "bs": None}
+    for mod in mods:
+        key, _, value = mod.partition("=")
+        if key == "wd":
+            out["overrides"]["weight_decay"] = float(value)
+        elif key == "ls":
+            out["overrides"]["label_smoothing"] = float(value)
+        elif key == "warm":
+            out["overrides"]["warmup_fraction"] = float(value)
+        elif key == "lrx":
+            out["lrx"] = float(value)
+        elif key == "bs":
+            out["bs"] = int(value)
+        elif key == "bnbias":
+            out["arch_kw"].update(bn_scale=False, bias_boost=4.0)
+        elif key == "t2":
+            out["policy"], out["aug_kw"] = "crop_flip_cutout", {"pad": 2, "cutout": 0}
+        elif key in ("orig", "cfc"):
+            out["policy"] = {"orig": "original", "cfc": "crop_flip_cutout"}[key]
+        else:
+            raise SystemExit(f"unknown modifier {mod!r} in {config!r}")
+    if out["policy"] is None:
+        out["policy"] = "original" if arch == "alexnet" else "crop_flip_cutout"
+    return out
+
+
+def build(spec, input_shape, num_classes):
+    from cnnbench import build_model
+
+    arch = spec["arch"]
+    if arch in ("custom", "alexnet", "custom_wide"):
+        if spec["arch_kw"]:
+            raise SystemExit(f"{arch} takes no architecture modifiers")
+        extra = ARCHS[arch][1] or {}
+        return build_model(
+            "alexnet" if arch == "alexnet" else "custom", input_shape, num_classes, **extra
+        )
+    return ARCHS[arch][1](input_shape, num_classes, **spec["arch_kw"])
+
+
+def run_one(ds, config, epochs, seed, hardware):
+    import cnnbench.training as training
+    from cnnbench import set_seed, train
+    from cnnbench.evaluation import predict_proba
+
+    spec = parse(config)
+    set_seed(seed)
+    model = build(spec, ds.input_shape, ds.num_classes)
+    plan = training.plan_recipe("auto", model, len(ds.x_train), epochs=epochs)
+    recipe = plan.recipe.with_overrides(**spec["overrides"])
+    if spec["bs"]:
+        ratio = spec["bs"] / recipe.batch_size
+        scale = ratio if recipe.optimizer == "sgd" else math.sqrt(ratio)
+        recipe = recipe.with_overrides(
+            batch_size=spec["bs"], learning_rate=recipe.learning_rate * scale
+        )
+    if "lrx" in spec:
+        recipe = recipe.with_overrides(learning_rate=recipe.learning_rate * spec["lrx"])
+    original_builder = training.build_augmenter
+    if spec["aug_kw"]:
+        training.build_augmenter = functools.partial(original_builder, **spec["aug_kw"])
+    try:
+        result = train(
+            model,
+            ds,
+            augment=True,
+            augment_policy=spec["policy"],
+            seed=seed,
+            recipe=recipe,
+            verbose=0,
+        )
+    finally:
+        training.build_augmenter = original_builder
+    tta = predict_proba(model, ds.x_val, tta=True)
+    times = result.epoch_times_s
+    return {
+        "config": config,
+        "description": " + ".join([ARCHS[spec["arch"]][0], *config.split("+")[1:]]),
+        "seed": seed,
+        "epochs": epochs,
+        "params": int(model.count_params()),
+        "batch_size": recipe.batch_size,
+        "augment_policy": spec["policy"],
+        "augment_kw": spec["aug_kw"],
+        "recipe": result.config["recipe"],
+        "val_acc": result.history["val_accuracy"][-1],
+        "val_acc_tta": float((tta.argmax(1) == ds.y_val).mean()),
+        "train_acc": result.history["accuracy"][-1],
+        "val_history": [round(v, 4) for v in result.history["val_accuracy"]],
+        "train_s": result.train_time_s,
+        "sec_per_epoch": float(np.median(times[1:] if len(times) > 1 else times)),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "hardware": hardware,
+    }
+
+
+def run(epochs, seeds, configs):
+    from cnnbench import environment_info, load_dataset
+
+    for config in configs:
+        parse(config)  # fail early on a typo
+    ds = load_dataset("cifar10", sample_fraction=0.25, seed=42)  # from $CNNBENCH_DATA_DIR
+    hardware = environment_info()["hardware"]
+    for seed in seeds:  # seed-major: both sides of a comparison finish early
+        for config in configs:
+            done = {(r["config"], r["epochs"], r["seed"]) for r in records()}
+            if (config, epochs, seed) in done:
+                continue
+            start = time.time()
+            row = run_one(ds, config, epochs, seed, hardware)
+            with OUT.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(
+                f"{config} e{epochs} s{seed}: val {row['val_acc']:.4f} tta {row['val_acc_tta']:.4f}"
+                f" {row['sec_per_epoch']:.1f} s/epoch ({time.time() - start:.0f} s)",
+                flush=True,
+            )
+
+
+def baseline_of(config):
+    if "+" in config:
+        return config.rsplit("+", 1)[0]
+    return None if config in ("custom", "alexnet") else "custom"
+
+
+def summary():
+    from cnnbench.stats import paired_test
+
+    rows = records()
+    runs = {(r["config"], r["epochs"], r["seed"]): r for r in rows}
+    print(
+        "| config | params | epochs | batch | seeds | val (%) | val + flip TTA (%) | vs | "
+        "diff val (pp) | diff TTA (pp) | p t | sec/epoch |"
+    )
+    print("|---|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|")
+
+    def cell(v):
+        return f"{np.mean(v):.2f} ± {np.std(v, ddof=1):.2f}" if len(v) > 1 else f"{v[0]:.2f}"
+
+    for config, epochs in dict.fromkeys((r["config"], r["epochs"]) for r in rows):
+        seeds = sorted(s for (c, e, s) in runs if (c, e) == (config, epochs))
+        mine = [runs[config, epochs, s] for s in seeds]
+        val = [100 * r["val_acc"] for r in mine]
+        tta = [100 * r["val_acc_tta"] for r in mine]
+        base = baseline_of(config)
+        shared = [s for s in seeds if (base, epochs, s) in runs]
+        vs, dv, dt, pt = "–", "–", "–", "–"
+        if base and shared:
+            a = [100 * runs[config, epochs, s]["val_acc"] for s in shared]
+            b = [100 * runs[base, epochs, s]["val_acc"] for s in shared]
+            at = [100 * runs[config, epochs, s]["val_acc_tta"] for s in shared]
+            bt = [100 * runs[base, epochs, s]["val_acc_tta"] for s in shared]
+            vs = f"{base} (seeds {','.join(map(str, shared))})"
+            per = "/".join(f"{x - y:+.1f}" for x, y in zip(a, b, strict=True))
+            dv = f"{np.mean(a) - np.mean(b):+.2f} ({per})"
+            dt = f"{np.mean(at) - np.mean(bt):+.2f}"
+            if len(shared) >= 2:
+                pt = f"{paired_test(a, b).p_t:.2g}"
+        spe = np.mean([r["sec_per_epoch"] for r in mine])
+        print(
+            f"| {config} | {mine[0]['params']:,} | {epochs} | {mine[0]['batch_size']} | "
+            f"{','.join(map(str, seeds))} | {cell(val)} | {cell(tta)} | {vs} | {dv} | {dt} | "
+            f"{pt} | {spe:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "summary":
+        summary()
+    else:
+        run(int(sys.argv[2]), [int(s) for s in sys.argv[3].split(",")], sys.argv[4:])
