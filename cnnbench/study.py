@@ -332,8 +332,8 @@ def plan_study(study: Study, force: bool = False) -> list[PlannedRun]:
             models = (name.removeprefix("variant_"),)
         elif name == "best_variant":
             models = VARIANTS
-        elif name in COMPARED:
-            models = (dict(zip(COMPARED, (None, "alexnet", "custom"), strict=True))[name],)
+        elif name in COMPARED:  # alexnet and custom: the experiment is named for its model
+            models = (name,)
         else:  # the best compared model, chosen on validation
             models = (*VARIANTS, "alexnet", "custom")
         seeds = tuple(
