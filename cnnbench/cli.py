@@ -10,6 +10,7 @@ from pathlib import Path
 from cnnbench.bench import PARTS
 from cnnbench.config import AUGMENT_POLICIES, PROFILES
 from cnnbench.errors import CnnbenchError, TrainingWarning
+from cnnbench.plan import STUDIES
 
 DATASET_NAMES = ("mnist", "cifar10", "fashion_mnist", "cifar100")
 SOURCES = ("auto", "keras", "data_dir", "sample")
@@ -155,12 +156,16 @@ def _profile_overrides(args) -> dict:
 
 def _cmd_run(args) -> int:
     from cnnbench.config import get_profile
+    from cnnbench.discussion import summary_markdown
     from cnnbench.report import comparison_markdown, write_report
-    from cnnbench.study import resolve_profile, run_study
+    from cnnbench.runner import resolve_profile, run_study
 
     profile = get_profile(resolve_profile(args.profile), **_profile_overrides(args))
     study = run_study(
         profile,
+        study=args.study,
+        models=args.models,
+        images=args.images,
         data_dir=args.data_dir,
         seed=args.seed,
         artifacts=args.artifacts,
@@ -174,7 +179,7 @@ def _cmd_run(args) -> int:
         estimate=args.estimate,
     )
     paths = write_report(study)
-    print(f"\n{comparison_markdown(study)}\n{study.summary_markdown()}")
+    print(f"\n{comparison_markdown(study)}\n{summary_markdown(study)}")
     print(f"report written to {study.path}: {', '.join(paths)}")
     return 0
 
@@ -182,7 +187,7 @@ def _cmd_run(args) -> int:
 def _cmd_report(args) -> int:
     from cnnbench.artifacts import replace_block
     from cnnbench.report import comparison_markdown, find_studies, readme_markdown, write_report
-    from cnnbench.study import load_study
+    from cnnbench.store import load_study
 
     studies = find_studies(args.artifacts_dir)
     if args.readme and len(studies) != 1:
@@ -290,7 +295,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="run (or resume) the whole study, then write its report",
         description="Profiles: "
         + "; ".join(f"{name}: {prof.description}" for name, prof in PROFILES.items())
+        + ". Studies: "
+        + "; ".join(f"{name}: {spec.description}" for name, spec in STUDIES.items())
         + ". Finished experiments are skipped on a rerun unless their config changed.",
+    )
+    p.add_argument(
+        "--study", default="original", choices=tuple(STUDIES), help="which grid (default original)"
+    )
+    p.add_argument(
+        "--models",
+        default=None,
+        metavar="A,B,...",
+        help="replace the study's models (registered names; chosen_variant for the variant "
+        "chosen on validation)",
+    )
+    p.add_argument(
+        "--images",
+        default=None,
+        metavar="DIR",
+        help="image folder for the classic_alexnet study: DIR/<class>/* (a stratified test split "
+        "is carved from it) or DIR/train/<class>/* + DIR/test/<class>/*",
     )
     p.add_argument(
         "--profile",
@@ -298,14 +322,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", *PROFILES),
         help="'auto' (default): 'standard' with a GPU, 'quick' without",
     )
-    p.add_argument("--datasets", nargs="+", default=["cifar10", "mnist"], metavar="DATASET")
+    p.add_argument(
+        "--datasets", nargs="+", default=None, metavar="DATASET", help="default: the study's"
+    )
     p.add_argument(
         "--data-dir",
         default=None,
         help="folder holding <dataset>.npz, for profiles reading real data (not 'demo')",
     )
     p.add_argument("--artifacts", default="artifacts", help="artifacts root (default artifacts)")
-    p.add_argument("--study-name", default=None, help="subfolder name (default: the profile's)")
+    p.add_argument(
+        "--study-name",
+        default=None,
+        help="subfolder name (default: the profile's for original, else <study>_<profile>)",
+    )
     p.add_argument("--seed", type=int, default=42, help="data sample seed and first train seed")
     p.add_argument(
         "--seeds",

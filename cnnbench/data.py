@@ -13,7 +13,7 @@ import math
 import os
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -747,3 +747,20 @@ def _split_train_val(y, sample_fraction, val_fraction, seed, class_names):
         val.append(g[n - n_val :])
     strategy = "carved from training sample" if carve else "held-out remainder"
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val)), strategy
+
+
+def train_subset(ds: Dataset, fraction: float, seed: int = 42) -> Dataset:
+    """``ds`` trained on ``fraction`` of each class's training images (validation and test
+    unchanged): :func:`stratified_sample` with ``seed``, so a smaller share's images are among a
+    larger one's. ``fraction=1`` returns ``ds`` itself."""
+    check_fraction("fraction", fraction, error=DatasetError)
+    if fraction == 1:
+        return ds
+    keep = stratified_sample(ds.y_train, fraction, seed, class_names=ds.class_names)
+    return replace(
+        ds,
+        x_train=ds.x_train[keep],
+        y_train=ds.y_train[keep],
+        train_indices=ds.train_indices[keep],
+        sample_fraction=ds.sample_fraction * fraction,
+    )

@@ -1,19 +1,27 @@
 """The study's findings in English, generated from its results: every number is computed.
 
-:func:`header` is the line naming what the numbers were measured with (profile, seed, hardware,
-data); :func:`summary_markdown` is the discussion the notebook ends with and ``summary.md``.
-:class:`~cnnbench.study.Study` keeps same-named methods that call these functions.
+:func:`header` names what the numbers were measured with (profile, seeds, hardware, data);
+:func:`summary_markdown` is the discussion the notebook ends with and ``summary.md``: plain
+findings, with every p value in one table (:func:`cnnbench.tables.paired_tests_table`), none inside
+a sentence.
 """
 
 from __future__ import annotations
 
-import pandas as pd
+import numpy as np
 
 from cnnbench.config import PROFILES, TARGETED_FACTOR
 from cnnbench.errors import ConfigError
-from cnnbench.stats import paired_test
-from cnnbench.study import AUGMENTED, COMPARED, TARGETED, Study, display_name, mean_f1
-from cnnbench.tables import TRAININGS, per_class_table, variant_table
+from cnnbench.plan import display_name, label
+from cnnbench.results import Study
+from cnnbench.stats import ALPHA, paired_test
+from cnnbench.tables import (
+    augmentation_table,
+    confused_pairs,
+    interaction_table,
+    targeted_table,
+    variant_table,
+)
 
 
 def header(study: Study) -> str:
@@ -47,22 +55,22 @@ def header(study: Study) -> str:
 def summary_markdown(study: Study, k: int = 3) -> str:
     """The study's findings in Markdown; every number is computed from the results.
 
-    ``k`` is how many weakest classes to name per dataset.
+    ``k`` is how many weakest classes and confusions to name per dataset.
     """
     lines = ["## Summary", "", f"_{header(study)}_", ""]
     runs = [r for by_seed in study.runs.values() for r in by_seed.values()]
     total = sum(r["timings"]["total_s"] for r in runs)
-    per_seed = f" ({len(runs)} runs over {study.seeds} seeds)" if study.seeds > 1 else ""
+    per_seed = f" ({len(runs)} seed runs)" if study.seeds > 1 else ""
     lines += [
         f"{len(study.results)} experiments{per_seed} took {total / 60:.1f} min of training and "
         "evaluation in all."
-        + (" Numbers are means over the seeds; comparisons are paired by seed." if per_seed else "")
-        + _floor_sentence(study),
+        + (" Numbers are means over the seeds." if per_seed else "")
+        + _significance_sentence(study),
         "",
     ]
     lines += _sample_caveat(study) + _variant_sentence(study)
     for dataset in study.datasets:
-        lines += _dataset_summary(study, dataset, k) + [""]
+        lines += _dataset_findings(study, dataset, k) + [""]
     missing = study.missing()
     if missing:
         lines.append(
@@ -70,11 +78,6 @@ def summary_markdown(study: Study, k: int = 3) -> str:
             f"finished ({', '.join(missing)}); rerun the study to complete it._"
         )
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _describe(test, name_a: str, name_b: str) -> str:
-    """A paired comparison in the discussion: the floor of the exact p is said once, above."""
-    return test.describe(name_a, name_b, floor_note=False)
 
 
 def _pct(fraction: float) -> str:
@@ -85,16 +88,27 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
 
 
-def _floor_sentence(study: Study) -> str:
-    """With few seeds no exact paired test can reach 5%: say so once, for every comparison."""
+def _verdict(p_exact) -> str:
+    """The one rule every comparison is judged by: the exact sign-flip test at 5%."""
+    if p_exact is None or (isinstance(p_exact, float) and np.isnan(p_exact)):
+        return "one seed: untested"
+    return "significant" if p_exact <= ALPHA else "not significant"
+
+
+def _significance_sentence(study: Study) -> str:
+    if study.seeds < 2:
+        return " With one seed no difference is tested: run with 3 or more seeds."
     floor = 2 / 2**study.seeds
-    if study.seeds < 2 or floor <= 0.05:
-        return ""
-    return (
-        f" With {study.seeds} seeds the exact sign-flip test's smallest two-sided p is "
-        f"{floor:.3g}, so no difference below can be significant at 5% (that needs 6 seeds); "
-        "the paired t-test's p, which assumes normally distributed differences, is given beside it."
+    text = (
+        f" A difference is called significant when the exact paired sign-flip test over the "
+        f"{study.seeds} seeds gives p <= {ALPHA:g} (every p value is in the tests table)"
     )
+    if floor > ALPHA:
+        text += (
+            f"; with {study.seeds} seeds its smallest p is {floor:.3g}, so none can be (that "
+            "needs 6 seeds)"
+        )
+    return text + "."
 
 
 def _sample_caveat(study: Study) -> list[str]:
@@ -118,144 +132,160 @@ def _variant_sentence(study: Study) -> list[str]:
     others = ", ".join(
         f"{r['model']} {r['val acc (%)']:.2f}%" for _, r in table[~table["chosen"]].iterrows()
     )
-    epochs = study.profile.epochs[study.selection_dataset].variants
-    mean = f"mean over {study.seeds} seeds of " if study.seeds > 1 else ""
+    budgets = study.profile.epochs[study.selection_dataset]
     return [
-        f"**Variant selection** ({mean}{display_name(study.selection_dataset)} validation "
-        f"accuracy, {_epochs(epochs)} each): {chosen['model']} was kept with "
+        f"**Variant selection** ({display_name(study.selection_dataset)} validation accuracy, "
+        f"{_epochs(budgets.variants)} each with the compared runs' recipe): "
+        f"{chosen['model']} was kept with "
         f"{chosen['val acc (%)']:.2f}% (vs {others}).",
         "",
     ]
 
 
-def _dataset_summary(study: Study, dataset: str, k: int) -> list[str]:
+def _dataset_findings(study: Study, dataset: str, k: int) -> list[str]:
     name = display_name(dataset)
-    keys = [f"{dataset}/{c}" for c in COMPARED]
-    if any(k not in study.results for k in keys):
+    keys = study.compared_keys(dataset)
+    if not keys or any(key not in study.results for key in keys):
         return [f"**{name}**: the compared models have not all finished yet."]
-    best_key = study.best_key(dataset)
-    lines = [f"**{name}**: {_winner_sentence(study, dataset, best_key)}", ""]
-    weakest = study.weakest_classes(dataset, k)
-    lines.append(
-        "- Weakest classes on validation: "
-        + ", ".join(f"{c} (F1 {v:.3f})" for c, v in weakest.items())
-        + "."
-    )
-    if f"{dataset}/{AUGMENTED}" in study.results:
-        lines.append(_augmentation_sentence(study, dataset, best_key, weakest))
-        if all(f"{dataset}/{name}" in study.results for name in TARGETED):
-            lines.append(_targeted_sentence(study, dataset))
+    lines = [f"**{name}**", ""]
+    lines.append("- " + _winner_sentence(study, dataset))
+    augmentation = augmentation_table(study)
+    augmentation = augmentation[augmentation["dataset"] == name]
+    if len(augmentation):
+        lines.append("- " + _augmentation_sentence(augmentation))
+        lines.append("- " + _gap_sentence(augmentation))
+    interaction = interaction_table(study)
+    interaction = interaction[interaction["dataset"] == name]
+    if len(interaction):
+        lines.append("- " + _interaction_sentence(interaction))
+    lines.append("- " + _weakness_sentence(study, dataset, k))
+    targeted = targeted_table(study)
+    targeted = targeted[targeted["dataset"] == name]
+    if len(targeted):
+        lines.append("- " + _targeted_sentence(targeted))
+    if len(study.spec.fractions) > 1:
+        lines.append("- " + _fraction_sentence(study, dataset))
     return lines
 
 
-def _mean(study: Study, key: str, *path: str) -> float:
-    """The mean over the seeds of ``result[path[0]][path[1]]...`` of a finished experiment."""
-    values = []
-    for result in study.seed_results(key):
-        for part in path:
-            result = result[part]
-        values.append(result)
-    return sum(values) / len(values)
-
-
-def _winner_sentence(study: Study, dataset: str, best_key: str) -> str:
-    best = study.result(best_key)
-    model = best["config"]["model"]
-    acc = {k: _mean(study, k, "test", "accuracy") for k in (f"{dataset}/{c}" for c in COMPARED)}
-    parts = []
-    for key in acc:
-        if key == best_key:
-            continue
-        other = study.result(key)
-        test = paired_test(study.accuracies(best_key, "test"), study.accuracies(key, "test"))
-        params = best["test"]["params"] / other["test"]["params"]
-        times = (
-            _mean(study, best_key, "train", "train_time_s"),
-            _mean(study, key, "train", "train_time_s"),
-        )
-        parts.append(
-            f"vs {other['config']['model']} ({_pct(acc[key])} on test): "
-            f"{_describe(test, model, other['config']['model'])}, with {params:.2f}x its "
-            f"parameters ({best['test']['params']:,} vs {other['test']['params']:,}) and "
-            f"{times[0] / times[1]:.2f}x its training time ({times[0]:.1f} s vs {times[1]:.1f} s)"
-        )
-    sentence = (
-        f"{model} had the highest validation accuracy "
-        f"({_pct(_mean(study, best_key, 'val', 'accuracy'))}) of the compared models; on test it "
-        f"reaches {_pct(acc[best_key])}: " + "; ".join(parts) + "."
+def _winner_sentence(study: Study, dataset: str) -> str:
+    keys = study.compared_keys(dataset)
+    best = study.best_key(dataset)
+    test = {key: study.accuracies(key, "test").mean() for key in keys}
+    runner_up = max((key for key in keys if key != best), key=lambda key: test[key], default=None)
+    text = (
+        f"**{label(best)}** has the best validation accuracy "
+        f"({_pct(study.accuracies(best, 'val').mean())}) and reaches {_pct(test[best])} on test"
     )
-    top = max(acc, key=acc.get)
-    if acc[top] > acc[best_key]:
-        sentence += (
-            f" On test, {study.result(top)['config']['model']} scored higher "
-            f"({_pct(acc[top])}): the validation ranking did not hold."
+    if runner_up is not None:
+        paired = paired_test(study.accuracies(best, "test"), study.accuracies(runner_up, "test"))
+        p_exact = paired.p_exact if paired.n > 1 else None
+        text += (
+            f"; the next best on test, {label(runner_up)}, {_pct(test[runner_up])} "
+            f"({100 * paired.mean_difference:+.2f} points, {_verdict(p_exact)})"
         )
-    return sentence
+    lightest = min(keys, key=lambda key: study.result(key)["test"]["params"])
+    if study.model_of(lightest) != study.model_of(best):
+        ratio = study.result(best)["test"]["params"] / study.result(lightest)["test"]["params"]
+        times = study.mean(best, "train", "train_time_s") / study.mean(
+            lightest, "train", "train_time_s"
+        )
+        text += (
+            f". It has {ratio:.1f}x the parameters of the lightest, {study.model_of(lightest)} "
+            f"({_pct(test[lightest])}), and {times:.1f}x its training time"
+        )
+    top = max(test, key=test.get)
+    if test[top] > test[best]:
+        text += f". On test {label(top)} scores higher: the validation ranking did not hold"
+    return text + "."
 
 
-def _augmentation_sentence(study: Study, dataset: str, best_key: str, weakest: pd.Series) -> str:
-    """The augmented retrain against the same model without augmentation: same epochs, batch,
-    recipe and seeds, so the per-seed differences are a paired comparison."""
-    after_key = f"{dataset}/{AUGMENTED}"
-    model = study.result(best_key)["config"]["model"]
-    change = per_class_table(study, dataset)["change"].round(3)  # as shown: +0.000 is no change
-    test = paired_test(study.accuracies(after_key, "test"), study.accuracies(best_key, "test"))
-    accs = (_mean(study, best_key, "test", "accuracy"), _mean(study, after_key, "test", "accuracy"))
-    macro = (
-        _mean(study, best_key, "test", "report", "macro avg", "f1-score"),
-        _mean(study, after_key, "test", "report", "macro avg", "f1-score"),
-    )
-    budget = study.result(after_key)["config"]["epochs"]
-    ran = sorted({r["train"]["epochs_run"] for r in study.seed_results(after_key)})
-    stopped = (
-        "" if ran == [budget] else f" (early stopping ended it after {'/'.join(map(str, ran))})"
-    )
-    moves = []
-    for word, mask, pick in (("rose", change > 0, "idxmax"), ("fell", change < 0, "idxmin")):
-        count = int(mask.sum())
-        if count:
-            cls = getattr(change, pick)()
-            moves.append(f"{word} for {count} (most: {cls} {change[cls]:+.3f})")
-    moves = " and ".join(moves) or "did not change for any"
-    weak = ", ".join(f"{c} {change[c]:+.3f}" for c in weakest.index)
-    seeds = "the same seed" if study.seeds == 1 else f"the same {study.seeds} seeds"
+def _augmentation_sentence(table) -> str:
+    parts = [
+        f"{row['model']} {row['effect (pp)']:+.2f} ({_verdict(row['p exact'])})"
+        for _, row in table.iterrows()
+    ]
     return (
-        f"- Retrained with augmentation (same {_epochs(budget)} budget{stopped}, batch, recipe and "
-        f"{seeds} as without): test accuracy {_pct(accs[0])} -> {_pct(accs[1])}; "
-        f"{_describe(test, f'{model} with augmentation', f'{model} without augmentation')}; "
-        "macro F1 "
-        f"{macro[0]:.3f} -> {macro[1]:.3f}; per-class test F1 {moves} of {len(change)} classes; "
-        f"on the weakest classes: {weak}."
+        "**Augmentation** (the original study's, same epochs, batch, recipe and seeds) changed "
+        "test accuracy by " + ", ".join(parts) + " points."
     )
 
 
-def _targeted_sentence(study: Study, dataset: str) -> str:
-    """Each targeted augmentation against uniform augmentation: same model, epochs, batch,
-    recipe and seeds; on overall test accuracy (paired test) and on the boosted classes' F1."""
-    uniform_key = f"{dataset}/{AUGMENTED}"
-    boosted = study.targeted_classes(dataset)
-
-    def boosted_f1(key: str) -> float:
-        """Test F1 of the boosted classes, averaged over them and the seeds."""
-        return sum(mean_f1(study.seed_results(key), "test", boosted)) / len(boosted)
-
-    parts = []
-    for name in TARGETED:
-        key = f"{dataset}/{name}"
-        label = TRAININGS[name].removeprefix("targeted augmentation, ")
-        test = paired_test(study.accuracies(key, "test"), study.accuracies(uniform_key, "test"))
-        parts.append(
-            f"{label}: test accuracy {_pct(_mean(study, key, 'test', 'accuracy'))}, "
-            f"{_describe(test, label, 'uniform augmentation')}; boosted classes' "
-            "mean test F1 "
-            f"{boosted_f1(uniform_key):.3f} -> {boosted_f1(key):.3f}"
-        )
-    classes = ", ".join(boosted[:-1]) + f" and {boosted[-1]}" if len(boosted) > 1 else boosted[0]
+def _gap_sentence(table) -> str:
+    parts = [
+        f"{row['model']} {row['train-val gap (pp)']:.1f} -> {row['train-val gap + aug (pp)']:.1f}"
+        for _, row in table.iterrows()
+    ]
     return (
-        f"- Targeted augmentation of the weakest classes on validation ({classes}: "
-        f"{TARGETED_FACTOR:g}x the weight of the others; same budget, batch, recipe and seeds as "
-        f"uniform augmentation, which reached {_pct(_mean(study, uniform_key, 'test', 'accuracy'))}"
-        " on test): " + "; ".join(parts) + "."
+        "**Overfitting**: the last epoch's training minus validation accuracy, without -> with "
+        "augmentation: " + ", ".join(parts) + " points."
+    )
+
+
+def _interaction_sentence(table) -> str:
+    parts = []
+    for _, row in table.iterrows():
+        reference, other = row["comparison"].split(" vs ")
+        diff = row["difference (pp)"]
+        more = "more" if diff >= 0 else "less"
+        parts.append(f"{abs(diff):.2f} points {more} than {other} ({_verdict(row['p exact'])})")
+    return (
+        f"**Interaction**: augmentation helped {reference} "
+        + "; ".join(parts)
+        + " (the paired difference of the two models' augmentation effects)."
+    )
+
+
+def _weakness_sentence(study: Study, dataset: str, k: int) -> str:
+    best = study.best_key(dataset)
+    names = study.result(best)["val"]["class_names"]
+    weakest = study.weakest_classes(best, min(k, len(names)))
+    pairs = confused_pairs(study, best, k)
+    images = int(study.result(best)["test"]["report"]["macro avg"]["support"]) * study.seeds
+    confusions = ", ".join(
+        f"{r.true} -> {r.predicted} ({r.images:,})" for r in pairs.itertuples(index=False)
+    )
+    return (
+        f"**Weakest classes** of {label(best)} on validation: "
+        + ", ".join(f"{c} (F1 {v:.3f})" for c, v in weakest.items())
+        + (
+            f"; its most frequent test confusions (over {images:,} predictions): {confusions}"
+            if confusions
+            else ""
+        )
+        + "."
+    )
+
+
+def _targeted_sentence(table) -> str:
+    uniform = table[table["vs uniform (pp)"].isna()].iloc[-1]
+    parts = [
+        f"{row['model'].split(' + ')[-1]} {row['vs uniform (pp)']:+.2f} points "
+        f"({_verdict(row['p exact'])}), boosted classes' F1 {uniform['boosted F1']:.3f} -> "
+        f"{row['boosted F1']:.3f}"
+        for _, row in table.iterrows()
+        if row["model"].count(" + ") == 2
+    ]
+    return (
+        f"**Targeted augmentation** of {uniform['model']}'s weakest validation classes "
+        f"({uniform['boosted classes']}, {TARGETED_FACTOR:g}x the weight of the others) against "
+        "uniform augmentation: " + "; ".join(parts) + "."
+    )
+
+
+def _fraction_sentence(study: Study, dataset: str) -> str:
+    parts = []
+    for model in dict.fromkeys(e.model for e in study.experiments() if e.dataset == dataset):
+        cells = [e for e in study.experiments() if e.dataset == dataset and e.model == model]
+        values = [
+            f"{e.fraction:.0%} {_pct(study.accuracies(e.key, 'test').mean())}"
+            for e in cells
+            if e.key in study.results
+        ]
+        if values:
+            parts.append(f"{label(cells[0].key)}: " + ", ".join(values))
+    return (
+        "**Training-set size** (share of each class's training images): " + "; ".join(parts) + "."
     )
 
 
@@ -316,7 +346,7 @@ def limitations_markdown(study: Study) -> str:
     )
     lines.append(
         "- **Not shown.** Robustness to other data (corruptions, other datasets), calibration, "
-        "memory at inference and energy; the weakest classes are chosen on validation by the "
-        "best model without augmentation and may differ for the others."
+        "memory at inference and energy; the targeted classes are the best augmented model's "
+        "weakest on validation and may differ for the others."
     )
     return "\n".join(lines) + "\n"

@@ -27,7 +27,7 @@ def explore(study, datasets=None, *, backend="plotly"):
     """A widget with dataset and experiment pickers above the chosen experiment's figures.
 
     Args:
-        study: a :class:`cnnbench.study.Study` (from ``run_study`` or ``load_study``).
+        study: a :class:`cnnbench.results.Study` (from ``run_study`` or ``load_study``).
         datasets: optional ``{name: Dataset}``; needed to show misclassified images.
         backend: ``"plotly"`` or ``"matplotlib"``.
     """

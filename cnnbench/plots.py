@@ -27,6 +27,7 @@ from plotly.subplots import make_subplots
 
 from cnnbench.checks import check_positive_int, is_int
 from cnnbench.errors import ConfigError
+from cnnbench.plan import label as experiment_label
 
 BACKENDS = ("plotly", "matplotlib")
 SPLITS = ("train", "val", "test")
@@ -688,27 +689,13 @@ def _seed_stats(runs, columns):
     panels = {}
     for (dataset, experiment), group in measured.groupby(["dataset", "experiment"], sort=False):
         stat = _Stat(
-            _experiment_label(experiment, group["model"].iloc[0]),
+            experiment_label(str(experiment)),
             len(group),
             tuple(float(group[c].mean()) for c in columns),
             tuple(float(group[c].std()) if len(group) > 1 else 0.0 for c in columns),
         )
         panels.setdefault(str(dataset), []).append(stat)
     return panels
-
-
-def _experiment_label(experiment, model):
-    """``"custom_v2 + aug"`` for ``"cifar10/augmented"`` trained on custom_v2, and so on."""
-    from cnnbench.study import AUGMENTED, TARGETED, variant_experiment
-
-    name = str(experiment).rsplit("/", 1)[-1]
-    if name == AUGMENTED:
-        return f"{model} + aug"
-    if name in TARGETED:
-        return f"{model} + targeted ({TARGETED[name].replace('_', ' ')})"
-    if name == variant_experiment(model):  # the variant search, beside its best_variant retrain
-        return f"{model} (selection)"
-    return str(model)
 
 
 def _param_count(model):

@@ -21,8 +21,19 @@ import pandas as pd
 from cnnbench.artifacts import write_text
 from cnnbench.discussion import header, summary_markdown
 from cnnbench.errors import ConfigError
-from cnnbench.study import STUDY_FILE, Study, display_name, load_study
-from cnnbench.tables import comparison_table, per_class_table, targeted_table, variant_table
+from cnnbench.plan import display_name, label
+from cnnbench.results import Study
+from cnnbench.store import STUDY_FILE, load_study
+from cnnbench.tables import (
+    augmentation_table,
+    comparison_table,
+    confused_pairs_table,
+    interaction_table,
+    paired_tests_table,
+    per_class_table,
+    targeted_table,
+    variant_table,
+)
 
 # How each numeric column is shown in Markdown (CSV files keep full precision).
 FORMATS = {
@@ -41,9 +52,16 @@ FORMATS = {
     "test acc std (pp)": "{:.2f}",
     "test acc 95% CI low (%)": "{:.2f}",
     "test acc 95% CI high (%)": "{:.2f}",
+    "test acc + aug (%)": "{:.2f}",
+    "effect (pp)": "{:+.2f}",
+    "train-val gap + aug (pp)": "{:+.2f}",
+    "effect on first (pp)": "{:+.2f}",
+    "effect on second (pp)": "{:+.2f}",
+    "difference (pp)": "{:+.2f}",
+    "val F1 + aug": "{:.3f}",
     "val F1": "{:.3f}",
     "test F1": "{:.3f}",
-    "test F1 augmented": "{:.3f}",
+    "test F1 + aug": "{:.3f}",
     "change": "{:+.3f}",
     "test F1 oversample": "{:.3f}",
     "test F1 loss weight": "{:.3f}",
@@ -120,7 +138,6 @@ def headline_table(study: Study) -> pd.DataFrame:
         {
             "dataset": table["dataset"],
             "model": table["model"],
-            "augmented": table["augmented"],
             "val acc (%)": spread("val"),
             "test acc (%)": spread("test"),
             "test 95% CI (%)": table.apply(
@@ -136,26 +153,39 @@ def headline_table(study: Study) -> pd.DataFrame:
             "train time (s)": table["train time (s)"],
             "latency (ms)": table["latency (ms)"],
             "seeds": table["seeds"],
-            "recipe": table["recipe"],
         }
     )
 
 
 def readme_markdown(study: Study, k: int = 3) -> str:
-    """The README's results block: the headline table, the augmentation comparison (none,
-    uniform, targeted) and the generated discussion, under the header line."""
+    """The README's results block: the headline table, augmentation's effect per model with the
+    overfitting gaps, the generated findings and every paired test, under the header line."""
     parts = [f"_{header(study)}_", "", markdown_table(headline_table(study))]
-    if len(targeted_table(study)):
+    augmentation = augmentation_table(study)
+    if len(augmentation):
         parts += [
-            "Augmentation of the best model per dataset, at the same budget and seeds "
-            "(`boosted F1`: test F1 of the classes targeted, the weakest on validation; p values "
-            "paired over the seeds against uniform augmentation):",
+            "Augmentation per model (same epochs, batch, recipe and seeds on both sides; "
+            "`train-val gap`: last epoch's training minus validation accuracy):",
             "",
-            markdown_table(targeted_table(study)),
+            markdown_table(augmentation.drop(columns=["p exact", "p t-test"])),
         ]
-    summary = summary_markdown(study, k).replace("## Summary", "#### Summary")
+    summary = summary_markdown(study, k).replace("## Summary", "#### Findings")
     summary = summary.replace(f"_{header(study)}_\n\n", "")  # said once, above the tables
-    return "\n".join(parts) + "\n" + summary
+    parts += [summary, paired_tests_markdown(study)]
+    return "\n".join(parts)
+
+
+def paired_tests_markdown(study: Study) -> str:
+    """Every paired test of the findings, with one sentence on what significance needs."""
+    table = paired_tests_table(study)
+    if not len(table):
+        return ""
+    floor = 2 / 2**study.seeds
+    return (
+        f"Paired tests over the {study.seeds} seeds (test accuracy; `p exact`: two-sided exact "
+        f"sign-flip test, judged at 0.05, whose smallest possible value with {study.seeds} "
+        f"seeds is {floor:.3g}; `p t-test` for reference):\n\n" + markdown_table(table)
+    )
 
 
 def variants_markdown(study: Study) -> str:
@@ -163,20 +193,20 @@ def variants_markdown(study: Study) -> str:
     place = display_name(study.selection_dataset)
     return (
         f"_{header(study)}_\n\nCustom variants on {place}, chosen by (mean) validation "
-        "accuracy:\n\n"
-        f"{markdown_table(variant_table(study))}"
+        "accuracy, each trained with the compared runs' recipe over the shorter selection "
+        f"budget:\n\n{markdown_table(variant_table(study))}"
     )
 
 
 def per_class_markdown(study: Study, k: int = 3) -> str:
-    """Per dataset: per-class F1 of the best model before and after augmentation."""
+    """Per dataset: per-class F1 of the best augmented model without and with augmentation."""
     parts = [f"_{header(study)}_\n"]
     for dataset in _complete_datasets(study):
-        model = study.result(study.best_key(dataset))["config"]["model"]
-        weakest = ", ".join(study.weakest_classes(dataset, k).index)
+        best = study.best_key(dataset, augment=True)
+        weakest = ", ".join(study.weakest_classes(best, k).index)
         parts.append(
-            f"**{display_name(dataset)}**: {model} (highest validation accuracy), per-class F1 "
-            f"before and after augmentation; weakest on validation: {weakest}.\n\n"
+            f"**{display_name(dataset)}**: {label(best)} (highest validation accuracy with "
+            f"augmentation), per-class F1; weakest on validation: {weakest}.\n\n"
             + markdown_table(per_class_table(study, dataset), index=True)
         )
     return "\n".join(parts)
@@ -185,7 +215,7 @@ def per_class_markdown(study: Study, k: int = 3) -> str:
 def targeted_markdown(study: Study) -> str:
     """The augmentation comparison (none, uniform, targeted) under its header line."""
     return (
-        f"_{header(study)}_\n\nThe best compared model per dataset without augmentation, with "
+        f"_{header(study)}_\n\nThe best augmented model per dataset without augmentation, with "
         "uniform augmentation and with augmentation targeted at its weakest classes on "
         "validation (same epochs, batch, recipe and seeds); p values are paired over the seeds "
         "against uniform augmentation.\n\n" + markdown_table(targeted_table(study))
@@ -201,7 +231,7 @@ def _complete_datasets(study: Study) -> list[str]:
 def write_report(study: Study | str | os.PathLike, k: int = 3) -> dict[str, Path]:
     """Write the report files into the study's folder; returns ``{file name: path}``.
 
-    ``study`` is a :class:`~cnnbench.study.Study` or its artifacts folder. ``k`` is how many
+    ``study`` is a :class:`~cnnbench.results.Study` or its artifacts folder. ``k`` is how many
     weakest classes to name.
     """
     if not isinstance(study, Study):
@@ -218,6 +248,11 @@ def write_report(study: Study | str | os.PathLike, k: int = 3) -> dict[str, Path
         "per_class.csv": pd.concat(per_class, names=["dataset"]).to_csv() if per_class else "",
         "targeted.md": targeted_markdown(study),
         "targeted.csv": targeted_table(study).to_csv(index=False),
+        "augmentation.csv": augmentation_table(study).to_csv(index=False),
+        "interaction.csv": interaction_table(study).to_csv(index=False),
+        "confusions.csv": confused_pairs_table(study).to_csv(index=False),
+        "tests.md": f"_{header(study)}_\n\n{paired_tests_markdown(study)}",
+        "tests.csv": paired_tests_table(study).to_csv(index=False),
         "summary.md": summary_markdown(study, k),
     }
     return {name: write_text(study.path / name, text) for name, text in files.items()}

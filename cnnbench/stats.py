@@ -24,6 +24,7 @@ from cnnbench.checks import check_fraction, check_int, check_real
 from cnnbench.errors import ConfigError
 
 __all__ = [
+    "ALPHA",
     "MAX_EXACT_SEEDS",
     "PairedTest",
     "SeedSummary",
@@ -31,6 +32,9 @@ __all__ = [
     "paired_test",
     "summarize",
 ]
+
+#: The significance level every comparison in the study's text is judged at (exact test).
+ALPHA = 0.05
 
 #: The exact test enumerates ``2**n`` sign assignments; 2**20 (about a million) is quick.
 MAX_EXACT_SEEDS = 20

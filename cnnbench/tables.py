@@ -1,7 +1,7 @@
 """The study's results as tables (pandas frames), computed from its ``result.json`` files alone.
 
 :mod:`cnnbench.report` writes them as Markdown/CSV; :mod:`cnnbench.discussion` reads numbers from
-them. :class:`~cnnbench.study.Study` keeps same-named methods that call these functions.
+them. Every experiment is named by :func:`cnnbench.plan.label` (``custom + aug``).
 """
 
 from __future__ import annotations
@@ -9,18 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cnnbench.config import TARGETED_METHODS
 from cnnbench.errors import ConfigError
-from cnnbench.stats import paired_test, summarize
-from cnnbench.study import (
-    AUGMENTED,
-    COMPARED,
-    TARGETED,
-    VARIANTS,
-    Study,
-    display_name,
-    mean_f1,
-    variant_experiment,
-)
+from cnnbench.plan import display_name, label, selection_cells
+from cnnbench.results import Study, mean_f1
+from cnnbench.stats import interaction_test, paired_test, summarize
 
 TABLE_COLUMNS = [
     "dataset",
@@ -65,19 +58,22 @@ MEAN_COLUMNS = [
 def variant_table(study: Study) -> pd.DataFrame:
     """The variant selection: one row per custom variant, ``chosen`` by mean validation accuracy
     over the seeds."""
-    keys = [f"{study.selection_dataset}/{variant_experiment(v)}" for v in VARIANTS]
+    keys = [e.key for e in selection_cells(study.spec, study.datasets)]
     done = [k for k in keys if k in study.results]
-    chosen = study.selected_variant() if len(done) == len(keys) else None
+    chosen = study.selected_variant() if keys and len(done) == len(keys) else None
     rows = [_mean_row(study, k) for k in done]
-    rows = [{**row, "chosen": row["model"] == chosen} for row in rows]
+    rows = [
+        {**row, "model": study.model_of(k), "chosen": study.model_of(k) == chosen}
+        for row, k in zip(rows, done, strict=True)
+    ]
     columns = [c for c in TABLE_COLUMNS if c != "augmented"] + ["chosen"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def comparison_table(study: Study) -> pd.DataFrame:
-    """One row per compared model and augmented retrain, per dataset (finished ones only);
+    """One row per compared cell on every training image, per dataset (finished ones only);
     numbers are means over the seeds, ``recipe`` the recipe and batch size each trained with."""
-    keys = [f"{d}/{name}" for d in study.datasets for name in (*COMPARED, AUGMENTED)]
+    keys = [k for d in study.datasets for k in study.compared_keys(d)]
     rows = [_mean_row(study, k) for k in keys if k in study.results]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
@@ -96,48 +92,166 @@ def runs_frame(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+AUGMENTATION_COLUMNS = [
+    "dataset",
+    "model",
+    "test acc (%)",
+    "test acc + aug (%)",
+    "effect (pp)",
+    "p exact",
+    "p t-test",
+    "train-val gap (pp)",
+    "train-val gap + aug (pp)",
+    "seeds",
+]
+
+
+def augmentation_table(study: Study, fraction: float = 1.0) -> pd.DataFrame:
+    """Augmentation's paired effect per model: test accuracy without and with it (same epochs,
+    batch, recipe and seeds), the mean per-seed difference and its paired test, and the
+    train-minus-validation accuracy gap of each (overfitting; Keras' training accuracy is the
+    last epoch's mean, with dropout and augmentation on)."""
+    rows = []
+    for dataset in study.datasets:
+        for model, plain, augmented in study.augmentation_pairs(dataset, fraction):
+            test = paired_test(study.accuracies(augmented, "test"), study.accuracies(plain, "test"))
+            rows.append(
+                {
+                    "dataset": display_name(dataset),
+                    "model": model,
+                    "test acc (%)": 100 * study.accuracies(plain, "test").mean(),
+                    "test acc + aug (%)": 100 * study.accuracies(augmented, "test").mean(),
+                    "effect (pp)": 100 * test.mean_difference,
+                    "p exact": test.p_exact if test.n > 1 else None,
+                    "p t-test": test.p_t if test.n > 1 else None,
+                    "train-val gap (pp)": _mean_gap(study, plain),
+                    "train-val gap + aug (pp)": _mean_gap(study, augmented),
+                    "seeds": test.n,
+                }
+            )
+    return pd.DataFrame(rows, columns=AUGMENTATION_COLUMNS)
+
+
+INTERACTION_COLUMNS = [
+    "dataset",
+    "comparison",
+    "effect on first (pp)",
+    "effect on second (pp)",
+    "difference (pp)",
+    "p exact",
+    "p t-test",
+    "seeds",
+]
+INTERACTION_REFERENCE = "custom"  # the original claim: augmentation helps it more than alexnet
+
+
+def interaction_table(study: Study, reference: str = INTERACTION_REFERENCE) -> pd.DataFrame:
+    """Does augmentation help ``reference`` more than each other model? Per dataset, the
+    paired difference of differences over seeds, ``(ref+aug - ref) - (other+aug - other)``,
+    with its test (:func:`cnnbench.stats.interaction_test`)."""
+    rows = []
+    for dataset in study.datasets:
+        pairs = {model: (a, b) for model, a, b in study.augmentation_pairs(dataset)}
+        if reference not in pairs:
+            continue
+        ref_plain, ref_aug = pairs[reference]
+        for model, (plain, augmented) in pairs.items():
+            if model == reference:
+                continue
+            test = interaction_test(
+                study.accuracies(ref_aug, "test"),
+                study.accuracies(ref_plain, "test"),
+                study.accuracies(augmented, "test"),
+                study.accuracies(plain, "test"),
+            )
+            effect = lambda a, b: 100 * (study.accuracies(a, "test") - study.accuracies(b, "test"))  # noqa: E731
+            rows.append(
+                {
+                    "dataset": display_name(dataset),
+                    "comparison": f"{reference} vs {model}",
+                    "effect on first (pp)": float(effect(ref_aug, ref_plain).mean()),
+                    "effect on second (pp)": float(effect(augmented, plain).mean()),
+                    "difference (pp)": 100 * test.mean_difference,
+                    "p exact": test.p_exact if test.n > 1 else None,
+                    "p t-test": test.p_t if test.n > 1 else None,
+                    "seeds": test.n,
+                }
+            )
+    return pd.DataFrame(rows, columns=INTERACTION_COLUMNS)
+
+
+def confused_pairs(study: Study, key: str, k: int = 5) -> pd.DataFrame:
+    """The ``k`` most frequent test confusions of experiment ``key`` (true class predicted as
+    another), summed over its seeds, with their share of the true class's images."""
+    cm = study.confusion_matrix(key)
+    values = cm.to_numpy().copy()
+    totals = values.sum(axis=1)
+    np.fill_diagonal(values, 0)
+    order = np.argsort(-values, axis=None, kind="stable")[:k]
+    rows = []
+    for flat in order:
+        i, j = np.unravel_index(flat, values.shape)
+        if values[i, j] == 0:
+            break
+        rows.append(
+            {
+                "true": cm.index[i],
+                "predicted": cm.columns[j],
+                "images": int(values[i, j]),
+                "share of true (%)": 100 * values[i, j] / totals[i],
+            }
+        )
+    return pd.DataFrame(rows, columns=["true", "predicted", "images", "share of true (%)"])
+
+
+def confused_pairs_table(study: Study, k: int = 3) -> pd.DataFrame:
+    """Per dataset and compared cell, its ``k`` most frequent test confusions in one row each:
+    ``cat -> dog`` with the count summed over the seeds."""
+    rows = []
+    for dataset in study.datasets:
+        for key in study.compared_keys(dataset):
+            if key not in study.results:
+                continue
+            pairs = confused_pairs(study, key, k)
+            row = {"dataset": display_name(dataset), "model": label(key)}
+            for i, pair in enumerate(pairs.itertuples(index=False), start=1):
+                row[f"confusion {i}"] = f"{pair.true} -> {pair.predicted} ({pair.images})"
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def per_class_table(study: Study, dataset: str) -> pd.DataFrame:
-    """Per-class F1 of the best model: validation, test, test after uniform augmentation and the
-    change it made, then test after each finished targeted augmentation (each the mean over the
-    seeds)."""
-    before = study.seed_results(study.best_key(dataset))
-    after = study.seed_results(f"{dataset}/{AUGMENTED}")
-    names = before[0]["test"]["class_names"]
-    frame = pd.DataFrame(
-        {
-            "val F1": mean_f1(before, "val", names),
-            "test F1": mean_f1(before, "test", names),
-            "test F1 augmented": mean_f1(after, "test", names),
-        },
-        index=pd.Index(names, name="class"),
-    )
-    frame["change"] = frame["test F1 augmented"] - frame["test F1"]
-    for name, method in TARGETED.items():
-        if f"{dataset}/{name}" in study.results:
-            runs = study.seed_results(f"{dataset}/{name}")
-            frame[f"test F1 {method.replace('_', ' ')}"] = mean_f1(runs, "test", names)
+    """Per-class F1 of the best augmented model (on validation): validation F1, test F1 without
+    and with augmentation and the change, then test F1 under each finished targeted
+    augmentation (each the mean over the seeds)."""
+    best = study.best_key(dataset, augment=True)
+    model = study.model_of(best)
+    plain = f"{dataset}/{model}"
+    after = study.seed_results(best)
+    names = after[0]["test"]["class_names"]
+    frame = pd.DataFrame({"val F1 + aug": mean_f1(after, "val", names)}, index=names)
+    frame.index.name = "class"
+    if plain in study.results:
+        frame["test F1"] = mean_f1(study.seed_results(plain), "test", names)
+    frame["test F1 + aug"] = mean_f1(after, "test", names)
+    if "test F1" in frame:
+        frame["change"] = frame["test F1 + aug"] - frame["test F1"]
+    for method in TARGETED_METHODS:
+        key = f"{best}+{method}"
+        if key in study.results:
+            frame[f"test F1 {label(key).split(' + ')[-1]}"] = mean_f1(
+                study.seed_results(key), "test", names
+            )
     return frame
 
-
-# How each training of the augmentation comparison is named in its table.
-TRAININGS = {
-    None: "no augmentation",
-    AUGMENTED: "uniform augmentation",
-    **{
-        name: f"targeted augmentation, {method.replace('_', ' ')}"
-        for name, method in TARGETED.items()
-    },
-}
 
 TARGETED_COLUMNS = [
     "dataset",
     "model",
-    "training",
     "boosted classes",
     "val acc (%)",
     "test acc (%)",
     "test acc std (pp)",
-    "test macro F1",
     "boosted F1",
     "vs uniform (pp)",
     "p exact",
@@ -146,55 +260,52 @@ TARGETED_COLUMNS = [
 ]
 
 
-def augmentation_keys(study: Study, dataset: str) -> dict[str | None, str]:
-    """The experiments of the augmentation comparison on ``dataset`` (the best compared model
-    without augmentation, with uniform and with targeted augmentation), keyed as in
-    :data:`TRAININGS`; only finished ones, and none before the best model is known."""
+def augmentation_keys(study: Study, dataset: str) -> list[str]:
+    """The finished cells of the targeted comparison on ``dataset``: the best augmented model
+    without augmentation, with the original augmentation and with each targeted one; none
+    before the best is known."""
     try:
-        best = study.best_key(dataset)
+        best = study.best_key(dataset, augment=True)
     except ConfigError:
-        return {}
-    keys = {None: best, **{name: f"{dataset}/{name}" for name in (AUGMENTED, *TARGETED)}}
-    return {name: key for name, key in keys.items() if key in study.results}
+        return []
+    keys = [f"{dataset}/{study.model_of(best)}", best]
+    keys += [f"{best}+{method}" for method in TARGETED_METHODS]
+    return [k for k in keys if k in study.results]
 
 
 def targeted_table(study: Study) -> pd.DataFrame:
-    """The augmentation comparison per dataset, at equal budgets and seeds: the best compared
-    model without augmentation, with uniform augmentation and with each targeted augmentation.
+    """Targeted augmentation against uniform, per dataset, at equal budgets and seeds.
 
-    ``boosted F1`` is the test F1 of the classes the targeted runs boosted (the weakest on
-    validation), averaged over them and the seeds; ``vs uniform`` columns are the mean per-seed
-    test accuracy difference from uniform augmentation and its paired test's p values (exact
-    sign-flip, and paired t-test).
+    ``boosted F1`` is the test F1 of the classes the targeted runs boosted (the best augmented
+    model's weakest on validation), averaged over them and the seeds; ``vs uniform`` is the
+    mean per-seed test accuracy difference from uniform augmentation and its paired test.
     """
     rows = []
     for dataset in study.datasets:
         keys = augmentation_keys(study, dataset)
-        if AUGMENTED not in keys:
+        targeted = [k for k in keys if k.count("+") == 2]
+        if not targeted:
             continue
+        uniform_key = study.best_key(dataset, augment=True)
         boosted = study.targeted_classes(dataset)
-        uniform = study.accuracies(keys[AUGMENTED], "test")
-        for name, key in keys.items():
+        uniform = study.accuracies(uniform_key, "test")
+        for key in keys:
             runs = study.seed_results(key)
             test = summarize([100 * r["test"]["accuracy"] for r in runs])
             row = {
                 "dataset": display_name(dataset),
-                "model": runs[0]["config"]["model"],
-                "training": TRAININGS[name],
+                "model": label(key),
                 "boosted classes": ", ".join(boosted),
                 "val acc (%)": 100 * float(np.mean([r["val"]["accuracy"] for r in runs])),
                 "test acc (%)": test.mean,
                 "test acc std (pp)": _spread(test)[0],
-                "test macro F1": float(
-                    np.mean([r["test"]["report"]["macro avg"]["f1-score"] for r in runs])
-                ),
                 "boosted F1": float(np.mean(mean_f1(runs, "test", boosted))),
                 "vs uniform (pp)": None,
                 "p exact": None,
                 "p t-test": None,
                 "seeds": len(runs),
             }
-            if name != AUGMENTED:
+            if key != uniform_key:
                 paired = paired_test(study.accuracies(key, "test"), uniform)
                 row.update(
                     {
@@ -205,6 +316,73 @@ def targeted_table(study: Study) -> pd.DataFrame:
                 )
             rows.append(row)
     return pd.DataFrame(rows, columns=TARGETED_COLUMNS)
+
+
+PAIRED_TESTS_COLUMNS = ["dataset", "comparison", "difference (pp)", "p exact", "p t-test", "seeds"]
+
+
+def paired_tests_table(study: Study) -> pd.DataFrame:
+    """Every paired test the discussion judges, in one place: the best model (on validation)
+    against each other compared cell, augmentation's effect per model, the interactions and
+    targeted against uniform augmentation. ``difference`` is the mean per-seed test accuracy
+    difference (first minus second); ``p exact`` the exact sign-flip test's two-sided p (the
+    one significance is judged by), ``p t-test`` the paired t-test's, for reference."""
+    rows = []
+    for dataset in study.datasets:
+        keys = study.compared_keys(dataset)
+        if not keys or any(k not in study.results for k in keys):
+            continue
+        best = study.best_key(dataset)
+        augmented = study.result(best)["config"]["augment"]
+        for key in study.compared_keys(dataset, augment=augmented):  # one per other model
+            if study.model_of(key) != study.model_of(best):
+                test = paired_test(study.accuracies(best, "test"), study.accuracies(key, "test"))
+                rows.append(_test_row(dataset, f"{label(best)} vs {label(key)}", test))
+    for _, row in augmentation_table(study).iterrows():
+        name = f"{row['model']} + aug vs {row['model']}"
+        rows.append(
+            {
+                **row[["dataset", "p exact", "p t-test", "seeds"]].to_dict(),
+                "comparison": name,
+                "difference (pp)": row["effect (pp)"],
+            }
+        )
+    for _, row in interaction_table(study).iterrows():
+        first, second = row["comparison"].split(" vs ")
+        name = f"augmentation's effect on {first} vs on {second}"
+        rows.append(
+            {
+                **row[["dataset", "p exact", "p t-test", "seeds"]].to_dict(),
+                "comparison": name,
+                "difference (pp)": row["difference (pp)"],
+            }
+        )
+    targeted = targeted_table(study)
+    for _, row in targeted[targeted["model"].str.count(r" \+ ") == 2].iterrows():
+        uniform = row["model"].rsplit(" + ", 1)[0]
+        rows.append(
+            {
+                **row[["dataset", "p exact", "p t-test", "seeds"]].to_dict(),
+                "comparison": f"{row['model']} vs {uniform}",
+                "difference (pp)": row["vs uniform (pp)"],
+            }
+        )
+    return pd.DataFrame(rows, columns=PAIRED_TESTS_COLUMNS)
+
+
+def _test_row(dataset: str, comparison: str, test) -> dict:
+    return {
+        "dataset": display_name(dataset),
+        "comparison": comparison,
+        "difference (pp)": 100 * test.mean_difference,
+        "p exact": test.p_exact if test.n > 1 else None,
+        "p t-test": test.p_t if test.n > 1 else None,
+        "seeds": test.n,
+    }
+
+
+def _mean_gap(study: Study, key: str) -> float:
+    return float(np.mean([_row(r)["train-val gap (pp)"] for r in study.seed_results(key)]))
 
 
 def recipe_table(study: Study) -> pd.DataFrame:
@@ -221,7 +399,7 @@ def recipe_table(study: Study) -> pd.DataFrame:
         boost = config.get("class_boost")
         rows.append(
             {
-                "experiment": key,
+                "experiment": label(key),
                 "model": config["model"],
                 "recipe": recipe["name"],
                 "optimizer": recipe["optimizer"],
@@ -301,7 +479,7 @@ def _row(result: dict) -> dict:
     history = train["history"]
     return {
         "dataset": display_name(config["dataset"]),
-        "model": config["model"],
+        "model": label(config["experiment"]),
         "augmented": config["augment"],
         "val acc (%)": 100 * result["val"]["accuracy"],
         "test acc (%)": 100 * test["accuracy"],

@@ -266,7 +266,7 @@ def _dropout_layers(model) -> list:
 class RecipePlan:
     """The recipe a run will use, with its batch size and epochs filled in, and why."""
 
-    name: str  # "fast", "fast_plain", a RECIPES name, or "custom" for a Recipe passed in
+    name: str  # "fast", "fast_plain", a RECIPES name, or "given" for a Recipe passed in
     recipe: Recipe  # batch_size, learning_rate and epochs as the run will use them
     reason: str  # one sentence for the training summary
 
@@ -293,7 +293,7 @@ def plan_recipe(
     ``epochs``/``batch_size`` overriding theirs.
     """
     if isinstance(recipe, Recipe):
-        name, base = "custom", recipe
+        name, base = "given", recipe
     elif recipe == "auto":
         name = AUTO_RECIPES[_has_batchnorm(model)]
         base = get_recipe(name)
@@ -428,6 +428,12 @@ def train(
     )
     plan = plan_recipe(recipe, model, len(ds.x_train), epochs=epochs, batch_size=batch_size)
     recipe, epochs, batch_size = plan.recipe, plan.recipe.epochs, plan.recipe.batch_size
+    if early_stopping is not None and recipe.schedule == "onecycle":
+        raise ConfigError(
+            f"early_stopping={early_stopping} would stop the one-cycle schedule of recipe "
+            f"{plan.name!r} before it anneals (its weights are best at the end); drop "
+            "early_stopping, or train with a constant-rate recipe such as 'original'"
+        )
     strategy = resolve_strategy(strategy)
     if augment_placement == "auto":
         on_accelerator = bool(tf.config.list_logical_devices("GPU")) or isinstance(

@@ -54,7 +54,7 @@ def gpu_profile():
     """The profile ``resolve_profile("auto")`` picks when a GPU is present."""
     from unittest import mock
 
-    from cnnbench.study import resolve_profile
+    from cnnbench.runner import resolve_profile
 
     with mock.patch("tensorflow.config.list_physical_devices", return_value=["GPU:0"]):
         return resolve_profile("auto", log=None)

@@ -7,15 +7,10 @@ import pytest
 from cnnbench import build_model, load_dataset, set_seed
 from cnnbench.config import get_profile
 from cnnbench.estimate import Pace, format_seconds, measure_pace
-from cnnbench.study import (
-    ESTIMATE_FILE,
-    VARIANTS,
-    Experiment,
-    Study,
-    _Runner,
-    plan_study,
-    run_study,
-)
+from cnnbench.plan import VARIANTS, Experiment, get_study
+from cnnbench.results import Study
+from cnnbench.runner import _Runner, plan_study, run_study
+from cnnbench.store import ESTIMATE_FILE
 
 TINY = {"sample_fraction": 0.05, "val_fraction": 0.02, "test_fraction": 0.2, "epochs": 1}
 
@@ -47,7 +42,8 @@ def test_measure_pace_times_the_batch_the_run_would_train_at(mnist):
 
 
 def test_plan_lists_seeds_left_and_the_candidates_of_choices(tmp_path):
-    study = Study(tmp_path, get_profile("demo", **TINY), 42, ("mnist",), seeds=2)
+    spec = get_study("original")
+    study = Study(tmp_path, get_profile("demo", **TINY), spec, 42, ("mnist",), seeds=2)
     done = study.run_folder("mnist/variant_custom_v1", 42) / "result.json"
     done.parent.mkdir(parents=True)
     done.write_text("{}")
@@ -55,26 +51,30 @@ def test_plan_lists_seeds_left_and_the_candidates_of_choices(tmp_path):
     assert list(plan) == study.expected_keys()
     assert plan["mnist/variant_custom_v1"].seeds == (43,)
     assert plan["mnist/variant_custom_v2"].seeds == (42, 43)
-    assert plan["mnist/best_variant"].models == VARIANTS
+    assert plan["mnist/chosen_variant"].models == VARIANTS
+    assert plan["mnist/chosen_variant+aug"].models == VARIANTS
     assert plan["mnist/alexnet"].models == ("alexnet",)
-    assert plan["mnist/augmented"].models == (*VARIANTS, "alexnet", "custom")
-    assert plan["mnist/augmented"].augment and not plan["mnist/custom"].augment
+    assert plan["mnist/best+aug+oversample"].models == (*VARIANTS, "alexnet", "custom", "mobilenet")
+    assert plan["mnist/custom+aug"].experiment.augment
+    assert not plan["mnist/custom"].experiment.augment
     assert plan_study(study, force=True)[0].seeds == (42, 43)
 
 
 def test_eta_follows_the_estimates_scaled_by_the_runs_so_far(tmp_path):
-    study = Study(tmp_path, get_profile("demo", **TINY), 42, ("mnist",))
+    spec = get_study("original")
+    study = Study(tmp_path, get_profile("demo", **TINY), spec, 42, ("mnist",))
     runner = _Runner(study, {}, {}, "float32", False, 0, None)
+    slot = Experiment("mnist", "best", True, "oversample")
     runner.estimates = {
         "mnist/variant_custom_v1": {"custom_v1": 10.0},
-        "mnist/augmented": {"custom": 30.0, "alexnet": 50.0},
+        slot.key: {"custom": 30.0, "alexnet": 50.0},
     }
-    runner.left = {"mnist/variant_custom_v1": 1, "mnist/augmented": 1}
+    runner.left = {"mnist/variant_custom_v1": 1, slot.key: 1}
     assert runner.eta_seconds() == pytest.approx(10 + 40)  # the candidates' mean
     # the first run took twice its estimate: what is left is scaled by 2
-    runner._advance(Experiment("mnist", "variant_custom_v1", "custom_v1"), trained_s=20.0)
+    runner._advance(Experiment("mnist", "custom_v1", selection=True), trained_s=20.0)
     assert runner.eta_seconds() == pytest.approx(2 * 40)
-    runner.chosen["mnist/augmented"] = "alexnet"  # once chosen, that model's estimate
+    runner.chosen[slot.key] = "alexnet"  # once chosen, that model's estimate
     assert runner.eta_seconds() == pytest.approx(2 * 50)
     runner.close()
 
@@ -90,15 +90,15 @@ def test_study_logs_its_plan_and_estimate_before_training(tmp_path):
     plan = next(i for i, m in enumerate(messages) if m.startswith("plan:"))
     first_training = next(i for i, m in enumerate(messages) if ": training " in m)
     assert plan < first_training
-    assert "9 experiments, 9 seed runs to train" in messages[plan]
+    assert "13 experiments, 13 seed runs to train" in messages[plan]
     assert "Estimated time on " in messages[plan] and "(no GPU)" in messages[plan]
     saved = json.loads((study.path / ESTIMATE_FILE).read_text())
     assert saved["summary"] == messages[plan] and saved["seconds"] > 0
-    assert len(saved["plan"]) == 9
+    assert len(saved["plan"]) == 13
     # the estimate is of the right order: within 5x of what the runs took
     took = sum(r["timings"]["total_s"] for seeds in study.runs.values() for r in seeds.values())
     assert took / 5 < saved["seconds"] < took * 5
-    assert messages[-1].startswith("study 'demo' finished: 9 seed runs, 9 trained in ")
+    assert messages[-1].startswith("study 'original' (demo) finished: 13 seed runs, 13 trained in ")
     assert "(estimated " in messages[-1]
 
     again = []
@@ -109,7 +109,9 @@ def test_study_logs_its_plan_and_estimate_before_training(tmp_path):
         log=again.append,
     )
     assert "plan: every seed run has finished earlier; nothing to train" in again
-    assert again[-1] == "study 'demo' finished: 9 seed runs, 9 finished earlier and kept"
+    assert (
+        again[-1] == "study 'original' (demo) finished: 13 seed runs, 13 finished earlier and kept"
+    )
 
 
 @pytest.mark.parametrize(

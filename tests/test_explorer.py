@@ -11,7 +11,8 @@ from cnnbench import load_dataset
 from cnnbench.config import get_profile
 from cnnbench.errors import ConfigError
 from cnnbench.explorer import experiment_figures, explore
-from cnnbench.study import Study, run_study
+from cnnbench.results import Study
+from cnnbench.runner import run_study
 
 TINY = {"sample_fraction": 0.05, "val_fraction": 0.02, "test_fraction": 0.2, "epochs": 1}
 
@@ -52,11 +53,11 @@ def test_widget_offers_finished_experiments(study):
     dataset, experiment = box.children[0].children
     assert list(dataset.options) == ["mnist"]
     assert list(experiment.options) == list(study.results)
-    experiment.value = "mnist/augmented"  # switching experiments redraws without error
-    assert experiment.value == "mnist/augmented"
+    experiment.value = "mnist/custom+aug"  # switching experiments redraws without error
+    assert experiment.value == "mnist/custom+aug"
 
 
 def test_empty_study_is_refused(study, tmp_path):
-    empty = Study(tmp_path, study.profile, study.seed, study.datasets)
+    empty = Study(tmp_path, study.profile, study.spec, study.seed, study.datasets)
     with pytest.raises(ConfigError, match="no finished experiment"):
         explore(empty)

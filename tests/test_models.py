@@ -150,7 +150,7 @@ def test_alexnet_classic_call_without_training_is_inference():
 
 
 def test_mobilenet_width_multiplier():
-    full, half = _build("mobilenet"), _build("mobilenet", alpha=0.5)
+    full, half = _build("mobilenet", alpha=1.0), _build("mobilenet")  # half width by default
     assert full.get_layer("features").layers[-3].filters == 1024
     assert half.get_layer("features").layers[-3].filters == 512
     assert count_params(half) < count_params(full) / 3

@@ -9,10 +9,13 @@ import pandas as pd
 import pytest
 
 from cnnbench import cli
-from cnnbench import study as study_module
+from cnnbench import runner as study_module
+from cnnbench.discussion import header, summary_markdown
 from cnnbench.errors import ConfigError
+from cnnbench.plan import label
 from cnnbench.report import find_studies, markdown_table, write_report
-from cnnbench.study import load_study
+from cnnbench.store import load_study
+from cnnbench.tables import comparison_table
 
 TINY_FLAGS = [
     "--profile", "demo", "--datasets", "mnist", "--epochs", "1", "--sample-fraction", "0.05",
@@ -28,6 +31,11 @@ REPORT_FILES = [
     "per_class.csv",
     "targeted.md",
     "targeted.csv",
+    "augmentation.csv",
+    "interaction.csv",
+    "confusions.csv",
+    "tests.md",
+    "tests.csv",
     "summary.md",
 ]
 
@@ -65,15 +73,16 @@ def test_run_command_runs_the_study_and_writes_its_report(cli_run):
         assert (folder / name).is_file()
     assert "| dataset | model | augmented |" in out
     assert "## Summary" in out and "report written to" in out
-    assert "[7/9] mnist/augmented: done in" in out
-    assert "[9/9] mnist/targeted_loss_weight: done in" in out
+    best = load_study(folder).best_key("mnist", augment=True)
+    assert "[9/13] mnist/custom+aug: done in" in out
+    assert f"[13/13] {best}+loss_weight: done in" in out
 
 
 def test_rerunning_the_command_skips_finished_experiments(cli_run):
     root, _ = cli_run
     code, out, _ = _main(["run", *TINY_FLAGS, "--artifacts", str(root)])
     assert code == 0
-    assert out.count("finished earlier with the same config, skipped") == 9
+    assert out.count("finished earlier with the same config, skipped") == 13
 
 
 def test_report_rebuilds_the_tables_from_artifacts_alone(cli_run, monkeypatch):
@@ -88,8 +97,8 @@ def test_report_rebuilds_the_tables_from_artifacts_alone(cli_run, monkeypatch):
     assert code == 0, err
     assert all((folder / name).is_file() for name in REPORT_FILES)
     table = pd.read_csv(folder / "comparison.csv")
-    pd.testing.assert_frame_equal(table, study.comparison_table(), check_dtype=False)
-    assert (folder / "summary.md").read_text() == study.summary_markdown()
+    pd.testing.assert_frame_equal(table, comparison_table(study), check_dtype=False)
+    assert (folder / "summary.md").read_text() == summary_markdown(study)
     assert str(folder) in out and "| MNIST |" in out
 
 
@@ -111,12 +120,12 @@ def test_comparison_markdown_is_a_clean_table(cli_run):
     root, _ = cli_run
     lines = (root / "demo" / "comparison.md").read_text().splitlines()
     table = [line for line in lines if line.startswith("|")]
-    assert len(table) == 2 + 4  # header, alignment, 3 compared models + augmented retrain
+    assert len(table) == 2 + 8  # header, alignment, 4 models without and with augmentation
     # dataset, model, augmented | 10 numbers, 6 of accuracy spread, seeds | recipe
     assert table[1] == "|---|---|---|" + "---:|" * 17 + "---|"
     assert len({line.count("|") for line in table}) == 1
     study = load_study(root / "demo")
-    params = study.comparison_table()["params"].iloc[0]
+    params = comparison_table(study)["params"].iloc[0]
     assert f"| {params:,} |" in table[2]
 
 
@@ -124,7 +133,7 @@ def test_per_class_report_lists_every_class(cli_run):
     root, _ = cli_run
     text = (root / "demo" / "per_class.md").read_text()
     assert (
-        "| class | val F1 | test F1 | test F1 augmented | change | test F1 oversample "
+        "| class | val F1 + aug | test F1 | test F1 + aug | change | test F1 oversample "
         "| test F1 loss weight |"
     ) in text
     assert sum(line.startswith(f"| {d} |") for d in range(10) for line in text.splitlines()) == 10
@@ -165,7 +174,13 @@ def test_report_and_run_reject_bad_input(tmp_path, capsys):
     code, _, err = _main(["report", str(tmp_path)])
     assert code == 2 and "no study under" in err
     code, _, err = _main(["run", "--profile", "demo", "--datasets", "svhn"])
-    assert code == 2 and "datasets must be distinct names among ['cifar10', 'mnist']" in err
+    assert (
+        code == 2 and "datasets must be distinct names among ['cifar10', 'mnist', 'images']" in err
+    )
+    code, _, err = _main(["run", "--profile", "demo", "--study", "classic_alexnet"])
+    assert code == 2 and "pass images=DIR (--images DIR)" in err
+    code, _, err = _main(["run", "--profile", "demo", "--models", "custom,resnet"])
+    assert code == 2 and "unknown model 'resnet'" in err
     with pytest.raises(SystemExit):
         cli.main(["run", "--profile", "huge"])
     assert "invalid choice: 'huge'" in capsys.readouterr().err
@@ -248,27 +263,34 @@ def test_report_readme_writes_the_headline_targeted_table_and_summary(cli_run, t
     assert code == 0 and "results:demo block of" in out
     text = readme.read_text()
     study = load_study(root / "demo")
-    assert text.count(study.header()) == 1  # said once, above the tables
-    assert "| dataset | model | augmented | val acc (%) | test acc (%) | test 95% CI (%) |" in text
-    assert "targeted augmentation, loss weight" in text and "#### Summary" in text
+    assert text.count(header(study)) == 1  # said once, above the tables
+    assert "| dataset | model | val acc (%) | test acc (%) | test 95% CI (%) |" in text
+    assert "#### Findings" in text and "| dataset | comparison | difference (pp) |" in text
     table = headline_table(study)
-    best = study.result(study.best_key("mnist"))
-    row = table[(table["model"] == best["config"]["model"]) & ~table["augmented"]].iloc[0]
-    assert row["test acc (%)"] == f"{100 * best['test']['accuracy']:.2f}"  # one seed: no ±
+    assert len(table.columns) <= 10
+    best = study.best_key("mnist")
+    row = table[table["model"] == label(best)].iloc[0]
+    assert row["test acc (%)"] == f"{100 * study.result(best)['test']['accuracy']:.2f}"  # no ±
     assert row["test 95% CI (%)"] == "–"
 
 
-@pytest.mark.parametrize("name, min_seeds", [("quick", 3), ("standard", 1)])
-def test_readme_results_blocks_are_the_committed_studies(name, min_seeds):
-    """The README's results are the committed studies', as `report --readme` writes them: a
-    rerun that is not committed, or a hand edit, shows here. The headline (quick) has 3 seeds."""
+ROOT = Path(__file__).parents[1]
+COMMITTED = sorted(p.name for p in (ROOT / "benchmarks" / "results" / "studies").glob("*/"))
+
+
+def test_the_headline_study_is_committed():
+    assert "quick" in COMMITTED
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_results_blocks_are_the_committed_studies(name):
+    """docs/results.md holds the committed studies' results as `report --readme` writes them:
+    a rerun that is not committed, or a hand edit, shows here. The headline (quick) has 3 seeds."""
     from cnnbench.report import readme_markdown
 
-    root = Path(__file__).parents[1]
-    study = load_study(root / "benchmarks" / "results" / "studies" / name)
-    assert study.missing() == [] and study.seeds >= min_seeds and study.profile.name == name
-    assert {r["dataset"]["sample_fraction"] for r in study.results.values()} == {0.25}
-    readme = (root / "README.md").read_text()
+    study = load_study(ROOT / "benchmarks" / "results" / "studies" / name)
+    assert study.missing() == [] and study.seeds >= (3 if name == "quick" else 1)
+    readme = (ROOT / "docs" / "results.md").read_text()
     block = readme.split(f"<!-- cnnbench:results:{name}:start -->\n")[1].split(
         f"\n<!-- cnnbench:results:{name}:end -->"
     )[0]

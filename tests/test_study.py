@@ -6,6 +6,7 @@ images, 1 epoch, batch 32), so a whole study of 9 experiments takes a few second
 
 import copy
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -14,14 +15,26 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from cnnbench import study as study_module
+from cnnbench import runner as study_module
 from cnnbench.artifacts import read_json
 from cnnbench.config import PROFILES, Epochs, Profile, get_profile
+from cnnbench.discussion import header, limitations_markdown, summary_markdown
 from cnnbench.errors import ConfigError
+from cnnbench.plan import VARIANTS, label
 from cnnbench.report import write_report
+from cnnbench.runner import resolve_profile, run_study
 from cnnbench.stats import paired_test, summarize
-from cnnbench.study import VARIANTS, load_study, resolve_profile, run_study
-from cnnbench.tables import targeted_table
+from cnnbench.store import load_study
+from cnnbench.tables import (
+    augmentation_table,
+    comparison_table,
+    interaction_table,
+    paired_tests_table,
+    per_class_table,
+    runs_frame,
+    targeted_table,
+    variant_table,
+)
 
 TINY = {
     "sample_fraction": 0.05,
@@ -93,16 +106,21 @@ def _copy_study(study, tmp_path):
 def test_study_runs_every_experiment_and_writes_complete_artifacts(one_go):
     assert one_go.missing() == []
     assert list(one_go.results) == one_go.expected_keys()
+    chosen, best = one_go.selected_variant(), one_go.model_of(one_go.best_key("mnist", True))
     assert one_go.expected_keys() == [
         "mnist/variant_custom_v1",
         "mnist/variant_custom_v2",
         "mnist/variant_custom_v3",
-        "mnist/best_variant",
+        f"mnist/{chosen}",
+        f"mnist/{chosen}+aug",
         "mnist/alexnet",
+        "mnist/alexnet+aug",
         "mnist/custom",
-        "mnist/augmented",
-        "mnist/targeted_oversample",
-        "mnist/targeted_loss_weight",
+        "mnist/custom+aug",
+        "mnist/mobilenet",
+        "mnist/mobilenet+aug",
+        f"mnist/{best}+aug+oversample",
+        f"mnist/{best}+aug+loss_weight",
     ]
     folder = one_go.path / "mnist" / "alexnet" / "seed_42"
     result = read_json(folder / "result.json")
@@ -116,15 +134,17 @@ def test_study_runs_every_experiment_and_writes_complete_artifacts(one_go):
     cm = pd.read_csv(folder / "confusion_matrix.csv", index_col=0)
     assert cm.to_numpy().sum() == result["dataset"]["sizes"]["test"]
     assert (folder / "model.keras").is_file()
-    assert one_go.results["mnist/augmented"]["config"]["augment"] is True
+    assert one_go.results["mnist/custom+aug"]["config"]["augment"] is True
+    assert one_go.results["mnist/custom"]["config"]["augment"] is False
 
 
 def test_each_experiment_is_reproducible_whatever_ran_before(one_go):
-    # The chosen variant is trained again as best_variant with the same epochs and seed, after
-    # other models: seeding before each build makes it the same model.
+    # The chosen variant is trained again among the compared cells with the same epochs and
+    # seed (this profile gives both budgets 1 epoch), after other models: seeding before each
+    # build makes it the same model.
     chosen = one_go.selected_variant()
     selection = one_go.results[f"mnist/variant_{chosen}"]
-    again = one_go.results["mnist/best_variant"]
+    again = one_go.results[f"mnist/{chosen}"]
     assert again["test"]["confusion_matrix"] == selection["test"]["confusion_matrix"]
     assert again["train"]["history"] == selection["train"]["history"]
 
@@ -134,7 +154,7 @@ def test_model_and_history_reload_from_artifacts(one_go):
     assert list(history.columns) == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert list(history.index) == [1]
     model = one_go.load_model("mnist/custom")
-    table = one_go.comparison_table().set_index("model")
+    table = comparison_table(one_go).set_index("model")
     assert model.count_params() == table.loc["custom", "params"]
     with pytest.raises(ConfigError, match="has not finished"):
         one_go.history("mnist/nothing")
@@ -144,7 +164,7 @@ def test_loaded_study_equals_the_returned_one(one_go):
     loaded = load_study(one_go.path)
     assert loaded.results == one_go.results
     assert loaded.profile == one_go.profile and loaded.datasets == ("mnist",)
-    pd.testing.assert_frame_equal(loaded.comparison_table(), one_go.comparison_table())
+    pd.testing.assert_frame_equal(comparison_table(loaded), comparison_table(one_go))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,21 +177,27 @@ def test_interrupted_study_resumes_without_recomputing(tmp_path, one_go, monkeyp
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, log=_interrupt_after(1))
     first = tmp_path / "demo" / "mnist" / "variant_custom_v1" / "seed_42" / "result.json"
+    n = len(one_go.expected_keys())
     assert first.is_file() and calls == ["custom_v1"]
     partial = load_study(tmp_path / "demo")
-    assert partial.missing() == one_go.expected_keys()[1:]
-    assert "_Incomplete: 8 of 9 experiments not finished" in partial.summary_markdown()
-    assert len(partial.comparison_table()) == 0 and len(partial.variant_table()) == 1
+    assert partial.missing()[:3] == [
+        "mnist/variant_custom_v2",
+        "mnist/variant_custom_v3",
+        "mnist/chosen_variant",
+    ]
+    assert len(partial.missing()) == n - 1
+    assert f"_Incomplete: {n - 1} of {n} experiments not finished" in summary_markdown(partial)
+    assert len(comparison_table(partial)) == 0 and len(variant_table(partial)) == 1
     assert (write_report(partial)["comparison.md"]).is_file()  # a partial report works too
     written = first.stat().st_mtime_ns
 
     messages = []
     resumed = _run(tmp_path, log=messages.append)
     assert first.stat().st_mtime_ns == written
-    assert len(calls) == 9  # 1 before the interruption + the 8 left
+    assert len(calls) == n  # 1 before the interruption + the rest
     assert any("variant_custom_v1: finished earlier with the same config" in m for m in messages)
-    _same_numbers(resumed.comparison_table(), one_go.comparison_table())
-    _same_numbers(resumed.variant_table(), one_go.variant_table())
+    _same_numbers(comparison_table(resumed), comparison_table(one_go))
+    _same_numbers(variant_table(resumed), variant_table(one_go))
 
 
 def test_force_recomputes_finished_experiments(tmp_path, one_go, monkeypatch):
@@ -203,7 +229,7 @@ def test_changed_config_is_recomputed_and_said(tmp_path, one_go, monkeypatch):
     assert calls == ["custom_v1"]
     assert any("config changed: epochs 1 -> 2" in m for m in messages)
     # The results of the old config no longer belong to the study.
-    with pytest.warns(UserWarning, match=r"another config \(epochs differ"):
+    with pytest.warns(UserWarning, match=r"another config \(epochs, recipe_epochs differ"):
         partial = load_study(root)
     assert list(partial.results) == ["mnist/variant_custom_v1"]
 
@@ -261,10 +287,10 @@ def test_crash_while_writing_leaves_no_partial_result(tmp_path, monkeypatch):
 
 
 def test_variant_is_the_argmax_of_validation_accuracy(one_go):
-    table = one_go.variant_table()
+    table = variant_table(one_go)
     assert table.loc[table["val acc (%)"].idxmax(), "model"] == one_go.selected_variant()
     assert table["chosen"].sum() == 1
-    assert one_go.results["mnist/best_variant"]["config"]["model"] == one_go.selected_variant()
+    assert f"mnist/{one_go.selected_variant()}" in one_go.results
 
 
 def test_choices_follow_validation_when_test_disagrees(one_go):
@@ -273,15 +299,16 @@ def test_choices_follow_validation_when_test_disagrees(one_go):
     for model, (val, test) in zip(VARIANTS, [(0.5, 0.9), (0.6, 0.8), (0.7, 0.1)], strict=True):
         result = study.results[f"mnist/variant_{model}"]
         result["val"]["accuracy"], result["test"]["accuracy"] = val, test
-    for name, (val, test) in {
-        "best_variant": (0.5, 0.9),
-        "alexnet": (0.7, 0.1),
-        "custom": (0.6, 0.8),
-    }.items():
+    assert study.selected_variant() == "custom_v3"
+    for key in study.compared_keys("mnist"):
+        result = study.results.setdefault(key, copy.deepcopy(study.results["mnist/custom"]))
+        study.runs[key] = {42: result}
+        result["val"]["accuracy"], result["test"]["accuracy"] = 0.4, 0.95
+    for name, (val, test) in {"alexnet": (0.7, 0.1), "custom+aug": (0.6, 0.8)}.items():
         result = study.results[f"mnist/{name}"]
         result["val"]["accuracy"], result["test"]["accuracy"] = val, test
-    assert study.selected_variant() == "custom_v3"
     assert study.best_key("mnist") == "mnist/alexnet"
+    assert study.best_key("mnist", augment=True) == "mnist/custom+aug"
 
     # weakest classes come from the validation report of that model
     report = study.results["mnist/alexnet"]
@@ -290,7 +317,7 @@ def test_choices_follow_validation_when_test_disagrees(one_go):
         report["test"]["report"][name]["f1-score"] = 0.9
     report["val"]["report"]["7"]["f1-score"] = 0.2
     report["test"]["report"]["3"]["f1-score"] = 0.0
-    assert list(study.weakest_classes("mnist", k=1).index) == ["7"]
+    assert list(study.weakest_classes("mnist/alexnet", k=1).index) == ["7"]
 
 
 def test_variants_are_chosen_on_cifar10_when_it_is_in_the_study(one_go):
@@ -298,7 +325,8 @@ def test_variants_are_chosen_on_cifar10_when_it_is_in_the_study(one_go):
     study.datasets = ("mnist", "cifar10")
     assert study.selection_dataset == "cifar10"
     assert study.expected_keys()[:3] == [f"cifar10/variant_{v}" for v in VARIANTS]
-    assert study.expected_keys()[3:5] == ["mnist/best_variant", "cifar10/best_variant"]
+    study.results = {}  # nothing finished on cifar10: the choice is not made yet
+    assert study.expected_keys()[3:5] == ["mnist/chosen_variant", "cifar10/chosen_variant"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,62 +335,49 @@ def test_variants_are_chosen_on_cifar10_when_it_is_in_the_study(one_go):
 
 
 def test_summary_states_numbers_computed_from_the_results(one_go):
-    text = one_go.summary_markdown()
-    best = one_go.results[one_go.best_key("mnist")]
-    model = best["config"]["model"]
-    assert f"**MNIST**: {model} had the highest validation accuracy" in text
-    assert f"{100 * best['test']['accuracy']:.2f}%" in text
-    for name in ("best_variant", "alexnet", "custom"):
-        other = one_go.results[f"mnist/{name}"]
-        if other is not best:
-            test = paired_test([best["test"]["accuracy"]], [other["test"]["accuracy"]])
-            assert test.describe(model, other["config"]["model"], floor_note=False) in text
-    after = one_go.results["mnist/augmented"]
-    test = paired_test([after["test"]["accuracy"]], [best["test"]["accuracy"]])
-    described = test.describe(
-        f"{model} with augmentation", f"{model} without augmentation", floor_note=False
-    )
-    assert described in text
-    assert "(one seed: no test)" in text
-    budget = after["config"]["epochs"]  # the budget, however many epochs early stopping let run
-    assert f"Retrained with augmentation (same {budget} epoch" in text
-    stopped = copy.deepcopy(one_go)
-    for run in stopped.seed_results("mnist/augmented"):
-        run["config"]["epochs"] = run["train"]["epochs_run"] + 5
-    assert f"(same {budget + 5} epochs budget (early stopping ended it after {budget})" in (
-        stopped.summary_markdown()
-    )
-    for name in one_go.weakest_classes("mnist").index:
+    text = summary_markdown(one_go)
+    best = one_go.best_key("mnist")
+    val, test = one_go.accuracies(best, "val")[0], one_go.accuracies(best, "test")[0]
+    assert f"**{label(best)}** has the best validation accuracy ({100 * val:.2f}%)" in text
+    assert f"reaches {100 * test:.2f}% on test" in text
+    for model, plain, augmented in one_go.augmentation_pairs("mnist"):
+        effect = 100 * (one_go.accuracies(augmented, "test") - one_go.accuracies(plain, "test"))
+        assert f"{model} {effect[0]:+.2f} (one seed: untested)" in text
+    assert "**Overfitting**" in text and "**Interaction**: augmentation helped custom" in text
+    for name in one_go.weakest_classes(best).index:
         assert f"{name} (F1 " in text
-    assert one_go.header() in text
+    assert "With one seed no difference is tested" in text
+    assert header(one_go) in text
     assert "not results on the full datasets" in text  # the shipped sample says so
+    assert not re.search(r"\bp\s*[=<>]", text)  # p values live in the tests table only
     for placeholder in ("TODO", "TBD", "XX", "{", "}", "nan", "None", "inf"):
         assert placeholder not in text
 
     changed = copy.deepcopy(one_go)
-    changed.results[one_go.best_key("mnist")]["test"]["accuracy"] = 0.987654
-    assert "98.77%" in changed.summary_markdown()
+    changed.results[best]["test"]["accuracy"] = 0.987654
+    assert "98.77%" in summary_markdown(changed)
 
 
 def test_per_class_table_compares_f1_before_and_after_augmentation(one_go):
-    table = one_go.per_class_table("mnist")
+    table = per_class_table(one_go, "mnist")
     assert list(table.index) == [str(d) for d in range(10)]
     assert list(table.columns) == [
-        "val F1",
+        "val F1 + aug",
         "test F1",
-        "test F1 augmented",
+        "test F1 + aug",
         "change",
         "test F1 oversample",
         "test F1 loss weight",
     ]
-    before = one_go.results[one_go.best_key("mnist")]["test"]["report"]
-    after = one_go.results["mnist/augmented"]["test"]["report"]
+    best = one_go.best_key("mnist", augment=True)
+    before = one_go.results[f"mnist/{one_go.model_of(best)}"]["test"]["report"]
+    after = one_go.results[best]["test"]["report"]
     assert table.loc["4", "test F1"] == before["4"]["f1-score"]
-    assert table.loc["4", "test F1 augmented"] == after["4"]["f1-score"]
-    np.testing.assert_allclose(table["change"], table["test F1 augmented"] - table["test F1"])
-    weakest = one_go.weakest_classes("mnist", k=4)
+    assert table.loc["4", "test F1 + aug"] == after["4"]["f1-score"]
+    np.testing.assert_allclose(table["change"], table["test F1 + aug"] - table["test F1"])
+    weakest = one_go.weakest_classes(best, k=4)
     assert len(weakest) == 4 and weakest.is_monotonic_increasing
-    assert weakest.iloc[-1] <= table["val F1"].drop(weakest.index).min()
+    assert weakest.iloc[-1] <= table["val F1 + aug"].drop(weakest.index).min()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,22 +401,21 @@ def test_every_experiment_runs_per_seed_on_the_same_data(two_seeds):
             assert (two_seeds.run_folder(key, seed) / "result.json").is_file()
     custom = two_seeds.seed_results("mnist/custom")
     assert custom[0]["train"]["history"] != custom[1]["train"]["history"]  # other seeds train
-    assert "seeds 42-43 (2)" in two_seeds.header()
+    assert "seeds 42-43 (2)" in header(two_seeds)
     loaded = load_study(two_seeds.path)
     assert loaded.seeds == 2 and loaded.runs == two_seeds.runs
-    pd.testing.assert_frame_equal(loaded.comparison_table(), two_seeds.comparison_table())
+    pd.testing.assert_frame_equal(comparison_table(loaded), comparison_table(two_seeds))
 
 
 def test_tables_hold_the_mean_spread_and_interval_of_the_seeds(two_seeds):
-    runs = two_seeds.runs_frame()
+    runs = runs_frame(two_seeds)
     assert len(runs) == 2 * len(two_seeds.expected_keys())
-    table = two_seeds.comparison_table()
+    table = comparison_table(two_seeds)
     assert (table["seeds"] == 2).all()
-    assert len(table) == 4  # the targeted runs have their own table
+    assert len(table) == 8  # 4 models x 2 conditions; the targeted runs have their own table
     for _, row in table.iterrows():
-        name = "augmented" if row["augmented"] else {
-            "alexnet": "alexnet", "custom": "custom"
-        }.get(row["model"], "best_variant")  # fmt: skip
+        name = row["model"].replace(" + ", "+")
+        assert row["augmented"] == name.endswith("+aug")
         per_seed = runs[runs["experiment"] == f"mnist/{name}"]
         for column in ("val acc (%)", "test acc (%)"):
             values = per_seed[column].to_numpy()
@@ -419,7 +433,7 @@ def test_tables_hold_the_mean_spread_and_interval_of_the_seeds(two_seeds):
 def test_one_seed_has_no_spread_in_the_tables(one_go):
     from cnnbench.report import markdown_table
 
-    table = one_go.comparison_table()
+    table = comparison_table(one_go)
     assert (table["seeds"] == 1).all()
     spread = [c for c in table.columns if "std" in c or "CI" in c]
     assert len(spread) == 6 and table[spread].isna().all().all()  # not a 0.00 std
@@ -436,50 +450,80 @@ def test_choices_use_the_mean_validation_accuracy_over_seeds(two_seeds):
         for seed, value in zip((42, 43), values, strict=True):
             study.runs[f"mnist/variant_{model}"][seed]["val"]["accuracy"] = value
     assert study.selected_variant() == "custom_v2"
-    table = study.variant_table()
+    table = variant_table(study)
     assert table.loc[table["chosen"], "model"].item() == "custom_v2"
+    for key in study.compared_keys("mnist"):
+        for seed in (42, 43):
+            study.runs[key][seed]["val"]["accuracy"] = 0.3
     for name, values in {
-        "best_variant": (0.9, 0.2),
-        "alexnet": (0.5, 0.5),
-        "custom": (0.6, 0.6),  # best mean; best_variant has the best seed
+        "alexnet": (0.9, 0.2),
+        "custom": (0.6, 0.6),  # best mean; alexnet has the best seed
     }.items():
         for seed, value in zip((42, 43), values, strict=True):
             study.runs[f"mnist/{name}"][seed]["val"]["accuracy"] = value
     assert study.best_key("mnist") == "mnist/custom"
 
 
-def test_augmented_run_pairs_with_the_plain_run_at_an_equal_budget(two_seeds):
-    best = two_seeds.seed_results(two_seeds.best_key("mnist"))
-    after = two_seeds.seed_results("mnist/augmented")
-    for plain, augmented in zip(best, after, strict=True):
-        assert plain["seed"] == augmented["seed"]
-        assert plain["config"]["model"] == augmented["config"]["model"]
-        assert plain["config"]["epochs"] == augmented["config"]["epochs"]
-        assert plain["train"]["epochs_run"] == augmented["train"]["epochs_run"]
-        assert plain["train"]["config"]["recipe"] == augmented["train"]["config"]["recipe"]
-        assert augmented["config"]["augment"] and not plain["config"]["augment"]
-    model = best[0]["config"]["model"]
+def test_every_model_pairs_with_its_augmented_run_at_an_equal_budget(two_seeds):
+    pairs = two_seeds.augmentation_pairs("mnist")
+    assert [model for model, _, _ in pairs] == [
+        two_seeds.selected_variant(),
+        "alexnet",
+        "custom",
+        "mobilenet",
+    ]
+    for _, plain_key, augmented_key in pairs:
+        plain_runs = two_seeds.seed_results(plain_key)
+        augmented_runs = two_seeds.seed_results(augmented_key)
+        for plain, augmented in zip(plain_runs, augmented_runs, strict=True):
+            assert plain["seed"] == augmented["seed"]
+            assert plain["config"]["model"] == augmented["config"]["model"]
+            assert plain["config"]["epochs"] == augmented["config"]["epochs"]
+            assert plain["train"]["epochs_run"] == augmented["train"]["epochs_run"]
+            assert plain["train"]["config"]["recipe"] == augmented["train"]["config"]["recipe"]
+            assert augmented["config"]["augment"] and not plain["config"]["augment"]
+    table = augmentation_table(two_seeds)
+    row = table[table["model"] == "custom"].iloc[0]
     test = paired_test(
-        [r["test"]["accuracy"] for r in after], [r["test"]["accuracy"] for r in best]
+        two_seeds.accuracies("mnist/custom+aug", "test"),
+        two_seeds.accuracies("mnist/custom", "test"),
     )
-    text = two_seeds.summary_markdown()
-    described = test.describe(
-        f"{model} with augmentation", f"{model} without augmentation", floor_note=False
-    )
-    assert described in text
-    assert "not significant" in text  # 2 seeds cannot reach 5%
-    assert "paired over 2 seeds" in text
-    assert "With 2 seeds the exact sign-flip test's smallest two-sided p is 0.5" in text
+    assert row["effect (pp)"] == pytest.approx(100 * test.mean_difference)
+    assert row["p exact"] == pytest.approx(test.p_exact)
+    text = summary_markdown(two_seeds)
+    assert f"custom {row['effect (pp)']:+.2f} (not significant)" in text  # 2 seeds: never
+    assert "with 2 seeds its smallest p is 0.5, so none can be" in text
+    tests = paired_tests_table(two_seeds)
+    assert "custom + aug vs custom" in set(tests["comparison"])
 
 
-def test_targeted_runs_boost_the_weakest_validation_classes_at_an_equal_budget(two_seeds):
-    weakest = list(two_seeds.weakest_classes("mnist", 3).index)  # lowest mean validation F1
+def test_interaction_is_the_paired_difference_of_augmentation_effects(two_seeds):
+    table = interaction_table(two_seeds)
+    assert list(table["comparison"]) == [
+        f"custom vs {two_seeds.selected_variant()}",
+        "custom vs alexnet",
+        "custom vs mobilenet",
+    ]
+    row = table[table["comparison"] == "custom vs alexnet"].iloc[0]
+
+    def acc(name):
+        return 100 * two_seeds.accuracies(f"mnist/{name}", "test")
+
+    by_hand = (acc("custom+aug") - acc("custom")) - (acc("alexnet+aug") - acc("alexnet"))
+    assert row["difference (pp)"] == pytest.approx(by_hand.mean())
+    assert row["effect on second (pp)"] == pytest.approx(
+        (acc("alexnet+aug") - acc("alexnet")).mean()
+    )
+
+
+def test_targeted_runs_boost_the_best_augmented_models_weakest_classes(two_seeds):
+    best = two_seeds.best_key("mnist", augment=True)
+    weakest = list(two_seeds.weakest_classes(best, 3).index)  # lowest mean validation F1
     assert two_seeds.targeted_classes("mnist") == weakest
-    plain = two_seeds.seed_results(two_seeds.best_key("mnist"))
-    uniform = two_seeds.seed_results("mnist/augmented")
-    names = plain[0]["val"]["class_names"]
+    uniform = two_seeds.seed_results(best)
+    names = uniform[0]["val"]["class_names"]
     for method in ("oversample", "loss_weight"):
-        targeted = two_seeds.seed_results(f"mnist/targeted_{method}")
+        targeted = two_seeds.seed_results(f"{best}+{method}")
         for base, run in zip(uniform, targeted, strict=True):
             assert run["seed"] == base["seed"]
             for field in ("model", "epochs", "batch_size", "recipe", "augmentation"):
@@ -494,27 +538,26 @@ def test_targeted_runs_boost_the_weakest_validation_classes_at_an_equal_budget(t
             labels = [names.index(c) for c in weakest]
             assert run["train"]["config"]["class_boost"]["classes"] == labels
     table = targeted_table(two_seeds)
-    assert list(table["training"]) == [
-        "no augmentation",
-        "uniform augmentation",
-        "targeted augmentation, oversample",
-        "targeted augmentation, loss weight",
+    model = two_seeds.model_of(best)
+    assert list(table["model"]) == [
+        model,
+        f"{model} + aug",
+        f"{model} + aug + oversample",
+        f"{model} + aug + loss weight",
     ]
     row = table.iloc[2]
-    runs = two_seeds.seed_results("mnist/targeted_oversample")
+    runs = two_seeds.seed_results(f"{best}+oversample")
     f1 = np.mean([r["test"]["report"][c]["f1-score"] for r in runs for c in weakest])
     assert row["boosted F1"] == pytest.approx(f1)
     test = paired_test(
-        two_seeds.accuracies("mnist/targeted_oversample", "test"),
-        two_seeds.accuracies("mnist/augmented", "test"),
+        two_seeds.accuracies(f"{best}+oversample", "test"), two_seeds.accuracies(best, "test")
     )
     assert row["vs uniform (pp)"] == pytest.approx(100 * test.mean_difference)
     assert row["p exact"] == pytest.approx(test.p_exact)
     assert pd.isna(table.iloc[1]["vs uniform (pp)"])  # uniform is the reference
-    text = two_seeds.summary_markdown()
-    classes = f"{weakest[0]}, {weakest[1]} and {weakest[2]}: 2x the weight of the others"
-    assert f"- Targeted augmentation of the weakest classes on validation ({classes}" in text
-    assert test.describe("oversample", "uniform augmentation", floor_note=False) in text
+    text = summary_markdown(two_seeds)
+    assert f"**Targeted augmentation** of {model} + aug's weakest validation classes" in text
+    assert f"oversample {row['vs uniform (pp)']:+.2f} points (not significant)" in text
 
 
 def test_rerun_skips_every_seed_run_and_more_seeds_train_only_the_new_ones(
@@ -525,7 +568,7 @@ def test_rerun_skips_every_seed_run_and_more_seeds_train_only_the_new_ones(
     messages = []
     again = _run(tmp_path, seeds=2, log=messages.append)
     assert calls == []
-    assert sum("finished earlier with the same config" in m for m in messages) == 18
+    assert sum("finished earlier with the same config" in m for m in messages) == 26
     assert again.runs == two_seeds.runs
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, seeds=3, log=_interrupt_after(1))
@@ -542,7 +585,7 @@ def test_cli_seeds_flag_runs_every_experiment_per_seed(two_seeds, tmp_path, monk
         "--val-fraction", "0.02", "--test-fraction", "0.2", "--batch-size", "32", "--verbose", "0",
     ]  # fmt: skip
     assert cli.main(["run", *flags, "--seeds", "2", "--artifacts", str(tmp_path)]) == 0
-    assert calls == []  # the same 18 seed runs, all finished
+    assert calls == []  # the same 26 seed runs, all finished
     assert load_study(tmp_path / "demo").seeds == 2
     assert "seeds 42-43 (2)" in (tmp_path / "demo" / "comparison.md").read_text()
 
@@ -555,19 +598,21 @@ def test_cli_seeds_flag_runs_every_experiment_per_seed(two_seeds, tmp_path, monk
 def test_profiles_cover_both_datasets_and_round_trip():
     assert list(PROFILES) == ["demo", "quick", "standard", "full"]
     for profile in PROFILES.values():
-        assert set(profile.epochs) == {"cifar10", "mnist"}
+        assert set(profile.epochs) == {"cifar10", "mnist", "images"}
         assert Profile.from_dict(profile.to_dict()) == profile
+        assert profile.patience is None  # every profile's one-cycle runs train to their end
     assert PROFILES["demo"].source == "sample" and PROFILES["demo"].sample_fraction == 1.0
-    assert PROFILES["standard"].sample_fraction == 0.25 and PROFILES["standard"].patience
+    assert PROFILES["standard"].sample_fraction == 0.25
     assert PROFILES["full"].sample_fraction == 1.0
     assert PROFILES["standard"].epochs["cifar10"] == Epochs(30, 50)
     assert PROFILES["quick"].sample_fraction == 0.25 and PROFILES["quick"].seeds == 3
     assert [PROFILES[p].seeds for p in ("demo", "standard", "full")] == [1, 1, 1]
-    # a profile saved before the augmented retrain shared the main budget still loads
-    old = PROFILES["standard"].to_dict()
-    old["epochs"] = {d: {**e, "augmented": 60} for d, e in old["epochs"].items()}
-    del old["seeds"]
-    assert Profile.from_dict(old) == PROFILES["standard"]
+
+
+def test_early_stopping_is_refused_for_one_cycle_schedules():
+    with pytest.raises(ConfigError, match="would cut a one-cycle schedule"):
+        get_profile("standard", patience=10)
+    assert get_profile("standard", recipe="original", patience=10).patience == 10
 
 
 def test_profile_overrides_and_scaling():
@@ -579,7 +624,7 @@ def test_profile_overrides_and_scaling():
     assert get_profile("demo", seeds=2).seeds == 2
     # a reworded description is documentation, not a setting: the profile is the same
     assert get_profile("standard", description="reworded") == PROFILES["standard"]
-    assert get_profile("standard", patience=None) != PROFILES["standard"]
+    assert get_profile("standard", seeds=2) != PROFILES["standard"]
 
 
 def test_auto_profile_follows_the_hardware_and_says_so():
@@ -600,7 +645,7 @@ def test_auto_profile_follows_the_hardware_and_says_so():
         (lambda: get_profile("demo", epochs=0), "must be a positive integer"),
         (lambda: get_profile("demo", recipe="slow"), "unknown recipe 'slow'"),
         (lambda: get_profile("demo", epoch=3), "unknown profile fields"),
-        (lambda: _run("x", datasets=("svhn",)), r"among \['cifar10', 'mnist'\]"),
+        (lambda: _run("x", datasets=("svhn",)), r"among \['cifar10', 'mnist', 'images'\]"),
         (lambda: _run("x", datasets=()), "datasets must be distinct names"),
         (lambda: _run("x", datasets=("mnist", "mnist")), "datasets must be distinct names"),
         (lambda: _run("x", data_dir="/data"), "ignores data_dir"),
@@ -627,25 +672,26 @@ def test_bad_study_queries(one_go, tmp_path):
     with pytest.raises(ConfigError, match="not a study folder"):
         load_study(tmp_path)
     with pytest.raises(ConfigError, match=r"k must be an integer in \[1, 10\]"):
-        one_go.weakest_classes("mnist", k=0)
+        one_go.weakest_classes("mnist/custom", k=0)
     with pytest.raises(ConfigError, match="not in this study"):
-        one_go.per_class_table("cifar10")
+        per_class_table(one_go, "cifar10")
 
 
 def test_recipe_table_and_class_report_read_what_train_and_evaluate_recorded(two_seeds):
     from cnnbench.tables import class_report, recipe_table
 
     recipes = recipe_table(two_seeds)
-    assert list(recipes["experiment"]) == two_seeds.expected_keys()
-    row = recipes.set_index("experiment").loc["mnist/targeted_oversample"]
-    recorded = two_seeds.result("mnist/targeted_oversample")["train"]["config"]
+    assert list(recipes["experiment"]) == [label(k) for k in two_seeds.expected_keys()]
+    best = two_seeds.best_key("mnist", augment=True)
+    row = recipes.set_index("experiment").loc[label(f"{best}+oversample")]
+    recorded = two_seeds.result(f"{best}+oversample")["train"]["config"]
     assert row["batch"] == recorded["batch_size"] == 32 and row["epochs"] == 1
     assert row["peak lr"] == recorded["recipe"]["learning_rate"]
     assert row["augmentation"] == "original" and row["class boost"] == "oversample x2"
-    assert recipes.set_index("experiment").loc["mnist/custom", "augmentation"] == "none"
+    assert recipes.set_index("experiment").loc["custom", "augmentation"] == "none"
     # this study gives the batch (32), so auto does not size its runs: dropout stays as built
     assert two_seeds.result("mnist/alexnet")["train"]["config"]["recipe"]["dropout_ramp"] is False
-    assert not recipes.set_index("experiment").loc["mnist/alexnet", "dropout ramp"]
+    assert not recipes.set_index("experiment").loc["alexnet", "dropout ramp"]
     report = class_report(two_seeds, "mnist/custom")
     runs = two_seeds.seed_results("mnist/custom")
     assert list(report.columns) == ["precision", "recall", "f1-score", "images"]
@@ -667,7 +713,7 @@ def test_the_recipe_column_names_a_dropout_ramp():
 
 
 def test_limitations_come_from_the_study_settings(two_seeds):
-    text = two_seeds.limitations_markdown()
+    text = limitations_markdown(two_seeds)
     assert "- **Seeds.** 2 training seeds per experiment" in text
     assert "smallest two-sided p is 0.5" in text
     info = two_seeds.dataset_info("mnist")
@@ -680,7 +726,7 @@ def test_headline_table_shows_mean_and_std_over_the_seeds(two_seeds):
     from cnnbench.report import headline_table
 
     table = headline_table(two_seeds)
-    comparison = two_seeds.comparison_table()
+    comparison = comparison_table(two_seeds)
     for (_, short), (_, full) in zip(table.iterrows(), comparison.iterrows(), strict=True):
         mean, std = full["test acc (%)"], full["test acc std (pp)"]
         assert short["test acc (%)"] == f"{mean:.2f} ± {std:.2f}"

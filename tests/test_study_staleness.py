@@ -11,12 +11,13 @@ import pytest
 import tensorflow as tf
 from test_study import TINY, _count_training, _interrupt_after, _run
 
-from cnnbench import study as study_module
+from cnnbench import runner as study_module
 from cnnbench.artifacts import read_json, write_json
 from cnnbench.config import get_profile
-from cnnbench.study import load_study, run_study
+from cnnbench.runner import run_study
+from cnnbench.store import load_study
 
-BAR = re.compile(r"study: \d+/9 experiments")
+BAR = re.compile(r"study: \d+/13 experiments")
 
 
 def _write_mnist(folder, pixel_seed):
@@ -111,10 +112,10 @@ def test_progress_bar_on_stderr_whatever_keras_verbosity(verbose, tmp_path, caps
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, verbose=verbose, log=_interrupt_after(1, messages))
     err = capsys.readouterr().err
-    assert "study: 0/9 experiments" in err
+    assert "study: 0/13 experiments" in err
     # after one experiment: 6 one-epoch experiments left at the pace measured so far
-    assert re.search(r"study: 1/9 experiments .* elapsed, ETA \d+:\d\d", err)
-    assert any(m.startswith("[1/9] mnist/variant_custom_v1: done in") for m in messages)
+    assert re.search(r"study: 1/13 experiments .* elapsed, ETA \d+:\d\d", err)
+    assert any(m.startswith("[1/13] mnist/variant_custom_v1: done in") for m in messages)
 
 
 def test_progress_bar_is_silent_when_the_study_is(tmp_path, capsys, monkeypatch):

@@ -45,7 +45,7 @@ _MODELS = {
     ),
     "mobilenet": (
         mobilenet,
-        "MobileNet v1: depthwise-separable blocks, width multiplier alpha, stride-1 stem",
+        "MobileNet v1: depthwise-separable blocks, half width (alpha 0.5), stride-1 stem",
     ),
 }
 

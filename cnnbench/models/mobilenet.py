@@ -12,6 +12,7 @@ Changes from the paper, which was built for 224x224 ImageNet images:
   and a 32x32 image ends as a 2x2 map; the four stride-2 depthwise-separable blocks stay where
   the paper has them (the usual CIFAR adaptation);
 - strided convolutions use ``padding="same"``;
+- the width multiplier defaults to 0.5 (the paper's 1.0 is ``alpha=1.0``);
 - dropout (default 0.2) before the classifier; BatchNorm momentum 0.9 so the moving statistics
   keep up in short training runs;
 - the model takes raw pixels in ``[0, 255]`` (the first layer rescales them), accepts 1 or 3
@@ -46,14 +47,21 @@ _MIN_SIDE = 2 ** sum(stride == 2 for _, stride in _BLOCKS)
 _BN_MOMENTUM = 0.9
 
 
-def mobilenet(input_shape, num_classes, *, alpha=1.0, dropout=0.2):
+# Half width by default: at 32 px the paper's full width (3.2M parameters, 93 MFLOPs an image)
+# trained 5x slower per epoch than custom on a 2-core CPU (the quick study's calibration, 0.195
+# vs 0.037 s a step at batch 64), and the study compares light networks.
+_DEFAULT_ALPHA = 0.5
+
+
+def mobilenet(input_shape, num_classes, *, alpha=_DEFAULT_ALPHA, dropout=0.2):
     """MobileNet v1 with a stride-1 stem for 28-32 pixel inputs.
 
     Args:
         input_shape: ``(height, width, channels)``; each side at least 16.
         num_classes: number of output classes (>= 2).
         alpha: width multiplier (> 0); every layer gets ``int(alpha * filters)`` channels (at
-            least 1), as in the paper. 1.0 gives the full 32-64-...-1024 widths.
+            least 1), as in the paper. 1.0 gives the full 32-64-...-1024 widths; the default
+            0.5 halves them (about a quarter of the parameters and FLOPs).
         dropout: rate of the dropout before the classifier, in ``[0, 1)``.
     """
     check_int("mobilenet: num_classes", num_classes, min_value=2, noun="int", error=ModelError)
