@@ -45,7 +45,7 @@ PARTS = ("throughput", "time_to_accuracy", "small_data")
 OURS, OURS_CFC, ORIGINAL = "ours", "ours_crop_flip_cutout", "original"
 SMALL_DATA_PROGRESS = "small_data.progress.jsonl"  # finished small-data runs, for resuming
 VALIDATION_BATCH = 256  # what train() validates with at batches <= 256, for both recipes
-# Models the study trains (cnnbench.study): the small-data comparison covers each of them.
+# Models the study trains (cnnbench.plan): the small-data comparison covers each of them.
 STUDY_MODELS = ("custom", "custom_v1", "custom_v2", "custom_v3", "alexnet")
 
 

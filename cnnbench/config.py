@@ -195,7 +195,7 @@ TARGETED_FACTOR = 2.0
 TARGETED_METHODS = ("oversample", "loss_weight")
 
 # ---------------------------------------------------------------------------------------------
-# Study profiles: how big a study `cnnbench.study.run_study` runs
+# Study profiles: how big a study `cnnbench.runner.run_study` runs
 # ---------------------------------------------------------------------------------------------
 
 PROFILE_SOURCES = ("auto", "keras", "data_dir", "sample")

@@ -8,7 +8,7 @@ offline) or, through kaleido and Google Chrome, ``.png``/``.svg``/``.pdf``; Matp
 :class:`~cnnbench.errors.ConfigError` naming what is allowed.
 
 The study's trade-off charts (:func:`plot_tradeoff`, :func:`plot_training_time`) take its
-per-seed table, ``study.runs_frame()``, and draw one panel per dataset with the mean over the
+per-seed table, ``runs_frame(study)``, and draw one panel per dataset with the mean over the
 seeds and error bars of one standard deviation.
 
 Matplotlib, Seaborn, pandas and Keras are imported only when a function needs them.
@@ -61,7 +61,7 @@ SCORE_ZOOM_ABOVE = 0.5
 SCORE_MARGIN = 0.2  # of the distance from the lowest score to 1
 SCORE_STEP = 0.01
 COLORBAR_TITLES = {True: "share of true class", False: "count"}  # by normalize
-# Columns of study.runs_frame() plot_tradeoff accepts as x, with their axis titles.
+# Columns of runs_frame(study) plot_tradeoff accepts as x, with their axis titles.
 TRADEOFF_X = {
     "params": "Parameters",
     "train time (s)": "Training time (s)",
@@ -304,7 +304,7 @@ def plot_tradeoff(
     """Accuracy against cost: one panel per dataset, one point per experiment.
 
     Args:
-        runs: the study's per-seed table, ``study.runs_frame()`` (a pandas DataFrame with
+        runs: the study's per-seed table, ``cnnbench.tables.runs_frame(study)`` (with
             columns ``experiment``, ``dataset``, ``model`` and the ones plotted). Runs missing
             ``x`` or ``y`` (e.g. no latency measured) are left out.
         x: the cost: one of ``"params"``, ``"train time (s)"``, ``"latency (ms)"``,
@@ -314,8 +314,7 @@ def plot_tradeoff(
 
     Each point is the mean over the experiment's seeds, with error bars of one standard
     deviation (ddof=1) on y, and on x where it varies over the seeds (times, not parameters).
-    Points are labelled with the model, ``" + aug"`` for the augmented retrain and
-    ``" + targeted (<method>)"`` for the targeted ones.
+    Points are labelled as everywhere else (:func:`cnnbench.plan.label`: ``custom + aug``).
     """
     _check_output(backend, save_path)
     if x not in TRADEOFF_X:
@@ -327,7 +326,7 @@ def plot_tradeoff(
 
 def plot_training_time(runs, title=None, *, backend="plotly", save_path=None):
     """Bars of the mean training time of each experiment, one panel per dataset, with error bars
-    of one standard deviation over the seeds (``runs``: ``study.runs_frame()``, as for
+    of one standard deviation over the seeds (``runs``: ``runs_frame(study)``, as for
     :func:`plot_tradeoff`)."""
     _check_output(backend, save_path)
     column = "train time (s)"
@@ -429,6 +428,44 @@ def show_misclassified(
         title += f" (showing {len(shown)}, most confident first)"
     ncols = max(1, math.ceil(math.sqrt(len(shown))))
     grid = _Grid([x[i] for i in shown], titles, ncols, None, title)
+    return _render(backend, save_path, _grid_plotly, _grid_mpl, grid)
+
+
+def show_predictions(
+    model,
+    ds,
+    n=6,
+    split="test",
+    predictions=None,
+    seed=0,
+    title=None,
+    *,
+    backend="plotly",
+    save_path=None,
+):
+    """Sample predictions: a row of ``n`` correctly and a row of ``n`` wrongly classified
+    images, drawn at random with ``seed``, each titled with the predicted class and its
+    probability (and, when wrong, the true class). ``predictions`` as in
+    :func:`show_misclassified`."""
+    _check_output(backend, save_path)
+    check_positive_int("n", n)
+    x, y, names = _split_arrays(ds, split)
+    probs = _probabilities(model, x, predictions)
+    pred, conf = probs.argmax(axis=1), probs.max(axis=1)
+    rng = np.random.default_rng(seed)
+    right = rng.permutation(np.flatnonzero(pred == y))[:n]
+    wrong = rng.permutation(np.flatnonzero(pred != y))[:n]
+    images, titles = [], []
+    for picked, wrong_row in ((right, False), (wrong, True)):
+        for i in picked:
+            images.append(x[i])
+            text = f"{names[pred[i]]} {conf[i]:.0%}"
+            titles.append(f"{text}\n(true: {names[y[i]]})" if wrong_row else text)
+        images += [None] * (n - len(picked))
+        titles += [""] * (n - len(picked))
+    accuracy = float((pred == y).mean())
+    title = title or f"Sample {split} predictions ({accuracy:.1%} correct)"
+    grid = _Grid(images, titles, n, ["correct", "wrong"], title)
     return _render(backend, save_path, _grid_plotly, _grid_mpl, grid)
 
 
@@ -671,13 +708,12 @@ def _seed_stats(runs, columns):
 
     if not isinstance(runs, pd.DataFrame):
         raise ConfigError(
-            f"runs must be the study's per-seed table, study.runs_frame(); "
-            f"got {type(runs).__name__}"
+            f"runs must be the study's per-seed table, runs_frame(study); got {type(runs).__name__}"
         )
     missing = [c for c in (*RUN_KEYS, *columns) if c not in runs.columns]
     if missing:
         raise ConfigError(
-            f"runs lacks columns {missing} (expected study.runs_frame(); it has "
+            f"runs lacks columns {missing} (expected runs_frame(study); it has "
             f"{list(runs.columns)})"
         )
     for column in columns:
@@ -779,9 +815,19 @@ def _seaborn_style():
         yield
 
 
+# Colab shows about 1,000 pixels of an output's width: at 100 dpi, 10 inches. A wider figure is
+# scaled down to fit, and its text with it, so figures are made at most this wide, less a margin
+# for what the inline backend adds around them (the text keeps its point size; the panels get
+# narrower).
+MAX_WIDTH_IN = 9.5
+
+
 def _subplots(nrows=1, ncols=1, **kwargs):
     import matplotlib.pyplot as plt
 
+    if "figsize" in kwargs:
+        width, height = kwargs["figsize"]
+        kwargs["figsize"] = (min(width, MAX_WIDTH_IN), height)
     return plt.subplots(nrows, ncols, squeeze=False, layout="constrained", **kwargs)
 
 

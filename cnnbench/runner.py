@@ -641,8 +641,8 @@ class _Runner:
         previous = read_result(folder / RESULT_FILE, self.say)
         if previous is not None:
             if previous.get("config") == config and not self.force:
+                # no line per kept run: the plan said what is left, the last line what was kept
                 warn_library_change(experiment.key, previous)
-                self.say(f"{tag}: finished earlier with the same config, skipped")
                 self.study.add_run(experiment.key, seed, previous)
                 self._advance(slot, None)
                 return

@@ -220,6 +220,24 @@ def confused_pairs_table(study: Study, k: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def predicted_distribution(study: Study, dataset: str) -> pd.DataFrame:
+    """How often each compared cell predicts each class on the test set (mean over the seeds),
+    with the true count: a model that over-predicts a class shows here first."""
+    columns = {}
+    for key in study.compared_keys(dataset):
+        if key in study.results:
+            columns[label(key)] = study.confusion_matrix(key).sum(axis=0) / study.seeds
+    if not columns:
+        return pd.DataFrame()
+    frame = pd.DataFrame(columns)
+    first = study.confusion_matrix(
+        next(k for k in study.compared_keys(dataset) if k in study.results)
+    )
+    frame.insert(0, "true", first.sum(axis=1).to_numpy() / study.seeds)
+    frame.index.name = "predicted class"
+    return frame
+
+
 def per_class_table(study: Study, dataset: str) -> pd.DataFrame:
     """Per-class F1 of the best augmented model (on validation): validation F1, test F1 without
     and with augmentation and the change, then test F1 under each finished targeted

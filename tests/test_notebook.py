@@ -6,10 +6,13 @@ working tree, and executes the notebook in a tiny configuration (shipped sample,
 setup cell must clone the repository and import cnnbench from the clone, and every cell must run.
 """
 
+import base64
 import json
 import os
+import re
 import runpy
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -120,9 +123,14 @@ def test_notebook_runs_in_a_fresh_colab_runtime(tmp_path, monkeypatch):
     summary = next(t for t in markdown if t.startswith("## Summary"))
     assert "XX" not in summary and "%" in summary
     assert any("**Seeds.**" in t for t in markdown)  # the limitations section
+    assert not re.search(r"\bp\s*[=<>]", summary)  # p values only in the tests table
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 15  # samples, by-hand run, per-dataset grids, trade-off charts
-    result = runtime / "artifacts" / "demo" / "cifar10" / "augmented" / "seed_42" / "result.json"
+    assert 8 <= len(images) <= 12  # every figure is one a reader needs
+    for image in images:  # Colab shows about 1,000 pixels of width: nothing is scaled down
+        png = base64.b64decode(image["data"]["image/png"])
+        width = struct.unpack(">I", png[16:20])[0]
+        assert width <= 1000, f"a {width}-pixel-wide figure"
+    result = runtime / "artifacts" / "demo" / "cifar10" / "custom+aug" / "seed_42" / "result.json"
     assert json.loads(result.read_text())["config"]["epochs"] == 1
 
 

@@ -201,3 +201,25 @@ def test_early_stopping_refuses_to_cut_a_one_cycle_schedule():
     model = build_model("custom", ds.input_shape, ds.num_classes)
     with pytest.raises(ConfigError, match="before it anneals"):
         train(model, ds, epochs=2, early_stopping=1, verbose=0)
+
+
+def test_the_study_modules_import_one_way():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parents[1] / "cnnbench"
+
+    def imports(module):
+        tree = ast.parse((root / f"{module}.py").read_text())
+        return {
+            node.module.removeprefix("cnnbench.")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cnnbench.")
+        }
+
+    order = ["plan", "results", "store", "runner"]
+    for i, module in enumerate(order):
+        assert not imports(module) & set(order[i + 1 :]), module
+    assert not imports("results") & {"tables", "discussion", "report"}
+    assert not imports("tables") & {"discussion", "report", "runner", "store"}
+    assert "study" not in {p.stem for p in root.glob("*.py")}

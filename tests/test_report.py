@@ -82,7 +82,7 @@ def test_rerunning_the_command_skips_finished_experiments(cli_run):
     root, _ = cli_run
     code, out, _ = _main(["run", *TINY_FLAGS, "--artifacts", str(root)])
     assert code == 0
-    assert out.count("finished earlier with the same config, skipped") == 13
+    assert "13 seed runs, 13 finished earlier and kept" in out and ": training " not in out
 
 
 def test_report_rebuilds_the_tables_from_artifacts_alone(cli_run, monkeypatch):
@@ -295,3 +295,12 @@ def test_results_blocks_are_the_committed_studies(name):
         f"\n<!-- cnnbench:results:{name}:end -->"
     )[0]
     assert block == readme_markdown(study).strip()
+
+
+def test_readme_is_a_user_guide_and_the_results_live_in_docs():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    assert "cnnbench:results:" not in readme and "cnnbench:bench:" not in readme
+    results = (ROOT / "docs" / "results.md").read_text()
+    for block in ("results:quick", "bench", "small_data"):
+        assert f"<!-- cnnbench:{block}:start -->" in results

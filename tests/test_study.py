@@ -195,7 +195,9 @@ def test_interrupted_study_resumes_without_recomputing(tmp_path, one_go, monkeyp
     resumed = _run(tmp_path, log=messages.append)
     assert first.stat().st_mtime_ns == written
     assert len(calls) == n  # 1 before the interruption + the rest
-    assert any("variant_custom_v1: finished earlier with the same config" in m for m in messages)
+    assert f"{n} seed runs, {n - 1} trained in " in messages[-1]
+    assert messages[-1].endswith(", 1 finished earlier and kept")
+    assert not any("variant_custom_v1: training" in m for m in messages)
     _same_numbers(comparison_table(resumed), comparison_table(one_go))
     _same_numbers(variant_table(resumed), variant_table(one_go))
 
@@ -568,7 +570,7 @@ def test_rerun_skips_every_seed_run_and_more_seeds_train_only_the_new_ones(
     messages = []
     again = _run(tmp_path, seeds=2, log=messages.append)
     assert calls == []
-    assert sum("finished earlier with the same config" in m for m in messages) == 26
+    assert messages[-1].endswith("26 seed runs, 26 finished earlier and kept")
     assert again.runs == two_seeds.runs
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, seeds=3, log=_interrupt_after(1))
