@@ -293,13 +293,9 @@ display(Markdown(f"_{header(study)}_"))
 # recipe over their shorter budget):
 
 # %%
-recipes = (
-    recipe_table(study)
-    .drop(columns=["why", "recipe"])
-    .drop_duplicates(
-        subset=["model", "optimizer", "peak lr", "batch", "epochs", "augmentation", "class boost"]
-    )
-)
+columns = ["model", "optimizer", "peak lr", "batch", "epochs", "label smoothing",
+           "weight decay", "dropout ramp", "augmentation", "class boost"]  # fmt: skip
+recipes = recipe_table(study)[columns].drop_duplicates()
 display(recipes.style.format({"peak lr": "{:.3g}", "weight decay": "{:g}"}).hide(axis="index"))
 if len(variant_table(study)):
     display(
@@ -311,15 +307,15 @@ if len(variant_table(study)):
 # %% [markdown]
 # ## 6. Evaluation
 #
-# Test results of every compared cell, means over the seeds (`±` one standard deviation), with
-# their cost: parameters, FLOPs per image, training time and single-image latency on this
-# hardware.
+# Test results of every compared cell, means over the seeds (with several seeds, the standard
+# deviation of the test accuracy beside it), with their cost: parameters, FLOPs per image,
+# training time and single-image latency on this hardware.
 
 # %%
 columns = ["dataset", "model", "val acc (%)", "test acc (%)", "test acc std (pp)", "params",
            "MFLOPs/image", "train time (s)", "latency (ms)"]  # fmt: skip
 comparison = comparison_table(study)
-display(comparison[columns].style.format(precision=2, thousands=",").hide(axis="index"))
+display(comparison[columns].style.format(precision=2, thousands=",", na_rep="–").hide(axis="index"))
 
 # %% [markdown]
 # The original study's promises beside this run (CIFAR-10 here is the copy printed in section 1;
@@ -348,7 +344,9 @@ display(pd.DataFrame(rows).style.format(precision=2).hide(axis="index"))
 #
 # Validation accuracy per epoch of every compared cell (first seed). The one-cycle schedule
 # raises the learning rate for the first fifth of the run and then lowers it to zero, so the
-# curves climb fastest at the end.
+# curves climb fastest at the end. A plain network's run too short in optimizer steps starts
+# without dropout and raises it to the model's rate over the epochs (the recipe table's
+# `dropout ramp`), so its training loss can rise while it learns.
 
 # %%
 histories = {

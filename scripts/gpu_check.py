@@ -144,10 +144,19 @@ def finished_runs(study_dir: Path, estimate: dict) -> list[dict]:
                 "val_acc": result["val"]["accuracy"],
                 "test_acc": result["test"]["accuracy"],
                 "total_s": result["timings"]["total_s"],
-                "estimated_s": (estimate.get("per_run_s", {}).get(key) or {}).get(model),
+                "estimated_s": _estimated(estimate.get("per_run_s", {}), key, model),
             }
         )
     return rows
+
+
+def _estimated(per_run: dict, key: str, model: str) -> float | None:
+    """The runner's estimate of one seed run: the plan names a cell whose model was chosen on
+    the way for the choice (``chosen_variant``, ``best+aug+oversample``), not for the model."""
+    dataset, name = key.split("/")
+    rest = name.removeprefix(model)
+    slots = [key, f"{dataset}/chosen_variant{rest}", f"{dataset}/best{rest}"]
+    return next((per_run[s][model] for s in slots if model in per_run.get(s, {})), None)
 
 
 def markdown(report: dict) -> str:

@@ -61,3 +61,15 @@ def test_whole_study_scales_the_estimate_by_the_median_ratio(check):
     assert whole["seconds"] == 1200.0
     assert "20.0 min" in whole["sentence"] and "3 finished runs" in whole["sentence"]
     assert check["whole_study"]({}, [])["seconds"] is None
+
+
+def test_runs_find_their_estimate_under_the_choice_the_plan_named(check):
+    per_run = {
+        "cifar10/alexnet": {"alexnet": 5.0},
+        "cifar10/chosen_variant+aug": {"custom_v1": 6.0, "custom_v2": 7.0},
+        "cifar10/best+aug+oversample": {"custom": 8.0, "alexnet": 9.0},
+    }
+    assert check["_estimated"](per_run, "cifar10/alexnet", "alexnet") == 5.0
+    assert check["_estimated"](per_run, "cifar10/custom_v2+aug", "custom_v2") == 7.0
+    assert check["_estimated"](per_run, "cifar10/alexnet+aug+oversample", "alexnet") == 9.0
+    assert check["_estimated"](per_run, "cifar10/mobilenet", "mobilenet") is None

@@ -124,6 +124,10 @@ def test_notebook_runs_in_a_fresh_colab_runtime(tmp_path, monkeypatch):
     assert "XX" not in summary and "%" in summary
     assert any("**Seeds.**" in t for t in markdown)  # the limitations section
     assert not re.search(r"\bp\s*[=<>]", summary)  # p values only in the tests table
+    for html in (o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})):
+        header = html.split("</tr>")[0] if "<thead>" in html else ""
+        cells = len(re.findall(r"<th[ >]", header))
+        assert cells <= 11, "a table wider than 10 columns (and its index)"
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert 8 <= len(images) <= 12  # every figure is one a reader needs
     for image in images:  # Colab shows about 1,000 pixels of width: nothing is scaled down

@@ -151,6 +151,19 @@ def test_data_efficiency_trains_nested_shares_at_the_same_epochs(tmp_path):
     assert "**Training-set size**" in summary_markdown(study)
 
 
+def test_alexnet_vs_mobilenet_compares_both_with_augmentation(tmp_path):
+    study = run_study(_tiny(), study="alexnet_vs_mobilenet", artifacts=tmp_path, log=None)
+    assert study.path == tmp_path / "alexnet_vs_mobilenet_demo"
+    assert list(study.results) == ["cifar10/alexnet+aug", "cifar10/mobilenet+aug"]
+    table = comparison_table(study)
+    assert list(table["model"]) == ["alexnet + aug", "mobilenet + aug"]
+    assert (table["latency (ms)"] > 0).all()
+    from cnnbench.tables import class_report
+
+    report = class_report(study, "cifar10/mobilenet+aug")
+    assert list(report.columns) == ["precision", "recall", "f1-score", "images"]
+
+
 def _image_folder(root, classes=("daisy", "tulip"), per_class=20, size=(40, 30)):
     rng = np.random.default_rng(0)
     for c, name in enumerate(classes):

@@ -622,21 +622,21 @@ EXPERIMENTS = {  # dataset -> (experiment, model, params)
     "CIFAR-10": [
         ("cifar10/custom", "custom", 545_098),
         ("cifar10/alexnet", "alexnet", 2_175_626),
-        ("cifar10/augmented", "custom", 545_098),
+        ("cifar10/custom+aug", "custom", 545_098),
     ],
     "MNIST": [
         ("mnist/custom", "custom", 421_642),
-        ("mnist/targeted_loss_weight", "custom", 421_642),
+        ("mnist/custom+aug+loss_weight", "custom", 421_642),
     ],
 }
 LABELS = {
     "CIFAR-10": ["custom", "alexnet", "custom + aug"],
-    "MNIST": ["custom", "custom + targeted (loss weight)"],
+    "MNIST": ["custom", "custom + aug + loss weight"],
 }
 
 
 def fake_runs():
-    """A runs_frame() of 3 seeds per experiment, with random accuracies and times."""
+    """A runs_frame(study) of 3 seeds per experiment, with random accuracies and times."""
     rng = np.random.default_rng(3)
     rows = [
         {
@@ -644,7 +644,7 @@ def fake_runs():
             "seed": seed,
             "dataset": dataset,
             "model": model,
-            "augmented": experiment.endswith("augmented"),
+            "augmented": "+aug" in experiment,
             "val acc (%)": rng.uniform(50, 99),
             "test acc (%)": rng.uniform(50, 99),
             "params": params,
@@ -746,7 +746,7 @@ def test_plot_tradeoff_rejects_bad_input():
     runs = fake_runs()
     with pytest.raises(ConfigError, match="x must be one of"):
         plots.plot_tradeoff(runs, x="epochs")
-    with pytest.raises(ConfigError, match=r"runs_frame\(\); got list"):
+    with pytest.raises(ConfigError, match=r"runs_frame\(study\); got list"):
         plots.plot_tradeoff(runs.to_dict("records"))
     with pytest.raises(ConfigError, match=r"lacks columns \['experiment'\]"):
         plots.plot_tradeoff(runs.drop(columns="experiment"))
@@ -1043,3 +1043,21 @@ def test_log_axis_of_the_tradeoff_is_labelled_in_short_numbers():
     assert labels and all(label[-1] in "kMG0123456789" for label in labels)
     assert "e" not in "".join(labels) and "^" not in "".join(labels)
     assert plots._short_number(300_000) == "300k" and plots._short_number(2e6) == "2M"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_show_predictions_has_a_row_of_right_and_a_row_of_wrong(rgb_ds, backend):
+    y = rgb_ds.y_test
+    probs = np.eye(3)[y] * 0.9 + 0.05  # right at 95%
+    probs[0] = [0.2, 0.7, 0.1]  # true dark, predicted mid at 70%
+    fig = plots.show_predictions(None, rgb_ds, n=3, predictions=probs, backend=backend)
+    titles = cell_titles(fig)
+    assert image_count(fig) == 3 + 1  # three right, one wrong (the others left empty)
+    assert sum(t.endswith(" 95%") for t in titles) == 3
+    assert "mid 70%\n(true: dark)" in titles
+
+
+def test_figures_fit_colabs_width(rgb_ds):
+    scores = {f"run {i}": {f"class {c}": 0.5 for c in range(15)} for i in range(8)}
+    fig = plots.per_class_bar(scores, backend="matplotlib")
+    assert fig.get_size_inches()[0] <= plots.MAX_WIDTH_IN
