@@ -349,28 +349,27 @@ PROFILES = {
         patience=None,  # one-cycle schedule: train every epoch
         seeds=1,  # a first look in minutes; pass --seeds for spreads
     ),
-    # The original study's 25% sample, the whole study in under 15 minutes per seed on a 2-core
-    # CPU with no GPU, 3 seeds so every comparison has a spread and a paired test. Budget
-    # arithmetic from the per-epoch times measured on the 2-core AMD EPYC of 2026-11-29 (recipe
-    # "auto"; CIFAR-10 12,500 images an epoch at batch 128: custom ~6 s, alexnet ~8 s,
-    # custom_v2 ~10 s, custom_v3 ~15 s; 3-epoch runs and MNIST's ~15,000 images at batch 32-64
-    # ~10-12 s an epoch):
-    #   variants, CIFAR-10, 3 epochs each:                   3 x (4 + 12 + 20)      ~ 110 s
-    #   compared, CIFAR-10, 10 epochs:                       10 x (10 + 8 + 6)      ~ 240 s
-    #   uniform + 2 targeted augmentations, CIFAR-10, 10 epochs of the best: 3 x 10 x 8 ~ 240 s
-    #   compared + augmented, MNIST, 3 epochs: 6 x 3 x 10                           ~ 180 s
-    #   = ~770 s ~ 13 min per seed with evaluation (measured: see README, docs/performance.md).
-    # Ten epochs let the one-cycle schedules run their course near where these models level off
-    # on 12,500 images (custom reached 72.5% validation with augmentation at 12 epochs, 69.7% at
-    # 8); variants get 3: they only rank the three.
+    # The original study's 25% sample, the whole `original` grid (23 cells) meant to fit 15
+    # minutes per seed on a 2-core CPU, 3 seeds so every comparison has a spread and a paired test.
+    # Per-step times of the calibration on the 2-core AMD EPYC (2026-12-01, batch 64, shared
+    # cores): custom_v1 0.024 s, custom 0.037, alexnet 0.037, custom_v2 0.050, custom_v3 0.068,
+    # mobilenet (half width) 0.067; CIFAR-10's 12,500 images make ~195 steps an epoch:
+    #   variants, 2 epochs each:                 2 x 195 x (0.024 + 0.050 + 0.068)     ~  55 s
+    #   4 models x 2 conditions, 6 epochs:       2 x 6 x 195 x (0.05 + 0.037 x 2 + 0.067) ~ 450 s
+    #   2 targeted cells of the best, 6 epochs:  2 x 6 x 195 x ~0.05                    ~ 120 s
+    #   MNIST, 10 cells x 2 epochs                                                     ~ 250 s
+    #   = ~15 min a seed with evaluation; measured 24.7 min a seed with a test suite sharing the
+    #   cores (docs/results.md). At 6 epochs the one-cycle runs end short of where these models
+    #   level off, and augmentation does not pay yet; the standard profile runs the original's 50.
     "quick": Profile(
         name="quick",
-        description="25% sample, 10 epochs (MNIST 3), 3 seeds: ~13 min per seed on a 2-core CPU",
+        description="25% sample, 6 epochs (MNIST 2), 3 seeds: about 15-25 min a seed on a "
+        "2-core CPU",
         source="auto",
         sample_fraction=0.25,  # CIFAR-10 12,500 / MNIST ~15,000 training images
         val_fraction=0.1,  # drawn from the training images outside the sample
         test_fraction=1.0,  # the official test sets
-        # variants / compared models (the augmented retrains of the best train as long)
+        # variant selection / every compared and targeted cell
         epochs={"cifar10": Epochs(2, 6), "mnist": Epochs(1, 2), "images": Epochs(1, 8)},
         recipe="auto",
         batch_size=None,
