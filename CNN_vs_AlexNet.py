@@ -347,6 +347,7 @@ display(pd.DataFrame(rows).style.format(precision=2).hide(axis="index"))
 # curves climb fastest at the end. A plain network's run too short in optimizer steps starts
 # without dropout and raises it to the model's rate over the epochs (the recipe table's
 # `dropout ramp`), so its training loss can rise while it learns.
+# The y axes start where the curves do, not at 0: MNIST's spans about two points.
 
 # %%
 histories = {

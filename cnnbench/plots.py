@@ -1134,6 +1134,11 @@ def _heatmap_mpl(z, text, names, normalize, title):
         ax=ax,
     )
     ax.set(title=title, xlabel="Predicted label", ylabel="True label")
+    if max(len(n) for n in names) > 4:  # long class names would run into each other
+        ax.tick_params(axis="x", labelrotation=45)
+        plt_labels = ax.get_xticklabels()
+        for text in plt_labels:
+            text.set_horizontalalignment("right")
     return fig
 
 
@@ -1169,13 +1174,15 @@ def _bars_mpl(groups, metric, title, value_range):
         bars = ax.bar(
             positions + offset, list(values.values()), width, label=label or _label(metric)
         )
-        ax.bar_label(bars, fmt="%.3g", fontsize=7)
+        if len(groups) * len(classes) <= 20:  # more value labels would run into each other
+            ax.bar_label(bars, fmt="%.3g", fontsize=8)
     ax.set_xticks(positions, classes, rotation=45 if len(classes) > 10 else 0)
     ax.set(title=title, xlabel="Class", ylabel=_label(metric))
     if value_range:
         ax.set_ylim(value_range)
-    if len(groups) > 1:
-        ax.legend()
+    if len(groups) > 1:  # above the plot, so no bar hides behind it
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=len(groups), frameon=False)
+        ax.set_title(title, pad=28)
     return fig
 
 
