@@ -388,7 +388,7 @@ def _paces(study: Study, plan: list[PlannedRun], runner: _Runner) -> tuple[dict,
             planned = plan_recipe(
                 study.profile.recipe,
                 built,
-                len(train_subset(ds, fraction, study.seed).x_train),
+                len(runner.data(dataset, fraction).x_train),
                 epochs=recipe_epochs,
                 batch_size=study.profile.batch_size,
             )
@@ -421,7 +421,7 @@ def _run_seconds(runner: _Runner, paces: dict, batches: dict, run: PlannedRun, m
         image_s += max(0.0, extra)
     batch = batches[dataset, model, fraction]
     scaled = replace(pace, step_s=image_s * batch, batch_size=batch)
-    images = len(train_subset(ds, fraction, runner.study.seed).x_train)
+    images = len(runner.data(dataset, fraction).x_train)
     return scaled.run_seconds(run.epochs, images, len(ds.x_val), len(ds.x_test))
 
 
@@ -519,13 +519,13 @@ class _Runner:
     def close(self) -> None:
         self.bar.close()
 
-    def data(self, experiment: Experiment) -> Dataset:
-        """The cell's data: its share of each class's training images (nested shares)."""
-        where = (experiment.dataset, experiment.fraction)
-        if where not in self._subsets:
-            ds = self.loaded[experiment.dataset]
-            self._subsets[where] = train_subset(ds, experiment.fraction, self.study.seed)
-        return self._subsets[where]
+    def data(self, dataset: str, fraction: float = 1.0) -> Dataset:
+        """A cell's data: its share of each class's training images (nested shares), drawn once
+        per run and kept."""
+        if (dataset, fraction) not in self._subsets:
+            ds = self.loaded[dataset]
+            self._subsets[dataset, fraction] = train_subset(ds, fraction, self.study.seed)
+        return self._subsets[dataset, fraction]
 
     def _advance(self, slot: Experiment, trained_s: float | None) -> None:
         """Count a seed run as done and update the ETA (:meth:`eta_seconds`)."""
@@ -600,7 +600,7 @@ class _Runner:
 
         The architecture's fingerprint makes an edited model builder count as a change.
         """
-        ds = self.data(experiment)
+        ds = self.data(experiment.dataset, experiment.fraction)
         layout = json.dumps(model.get_config(), sort_keys=True, default=str)
         config = {
             "experiment": experiment.name,
@@ -683,7 +683,7 @@ class _Runner:
         return main.recipe.with_overrides(epochs=config["epochs"])
 
     def _train_and_evaluate(self, experiment, config, model, folder: Path, seed: int) -> dict:
-        ds = self.data(experiment)
+        ds = self.data(experiment.dataset, experiment.fraction)
         start = time.perf_counter()
         run = train(
             model,

@@ -223,17 +223,16 @@ def confused_pairs_table(study: Study, k: int = 3) -> pd.DataFrame:
 def predicted_distribution(study: Study, dataset: str) -> pd.DataFrame:
     """How often each compared cell predicts each class on the test set (mean over the seeds),
     with the true count: a model that over-predicts a class shows here first."""
-    columns = {}
-    for key in study.compared_keys(dataset):
-        if key in study.results:
-            columns[label(key)] = study.confusion_matrix(key).sum(axis=0) / study.seeds
-    if not columns:
+    matrices = {
+        label(key): study.confusion_matrix(key)
+        for key in study.compared_keys(dataset)
+        if key in study.results
+    }
+    if not matrices:
         return pd.DataFrame()
-    frame = pd.DataFrame(columns)
-    first = study.confusion_matrix(
-        next(k for k in study.compared_keys(dataset) if k in study.results)
-    )
-    frame.insert(0, "true", first.sum(axis=1).to_numpy() / study.seeds)
+    frame = pd.DataFrame({name: cm.sum(axis=0) / study.seeds for name, cm in matrices.items()})
+    true_counts = next(iter(matrices.values())).sum(axis=1)  # the same test set for every cell
+    frame.insert(0, "true", true_counts.to_numpy() / study.seeds)
     frame.index.name = "predicted class"
     return frame
 
