@@ -21,7 +21,7 @@ FAST = {"alexnet_classic": {"resize": 67}}
 # Models of this package's own modules with the smallest side they accept, and the overrides
 # under which that limit applies (alexnet_classic resizes any input unless resize=None).
 LIMITS = {
-    "custom": ({}, 8),
+    "custom": ({}, 9),
     "custom_v1": ({}, 4),
     "custom_v2": ({}, 4),
     "custom_v3": ({}, 4),
@@ -59,9 +59,10 @@ def test_registry_lists_every_model():
         ("custom_v2", 2_175_626),
         ("custom_v3", 2_309_770),
         ("alexnet", 611_210),
+        ("custom", 830_136),
     ],
 )
-def test_original_study_parameter_counts(name, params):
+def test_parameter_counts(name, params):
     assert count_params(build_model(name, (32, 32, 3), 10)) == params
 
 
@@ -87,8 +88,8 @@ def test_features_classifier_grouping(name):
     assert isinstance(classifier, keras.Sequential)
     assert model.layers[-2:] == [features, classifier]
     assert count_params(features) + count_params(classifier) == count_params(model)
-    head = classifier.layers[-1]
-    assert isinstance(head, keras.layers.Dense)
+    head = classifier.layers[-1]  # a softmax Dense, or custom's softmax after its logit scale
+    assert isinstance(head, keras.layers.Dense | keras.layers.Activation)
     assert head.dtype_policy.name == "float32"
     assert head.activation is keras.activations.softmax
 
@@ -268,8 +269,11 @@ def test_outline_reads_the_layers_from_the_model():
     from cnnbench.models import outline
 
     text = outline(build_model("custom", (32, 32, 3), 10))
-    assert text.startswith("rescale -> features: conv 16 3x3+batchnorm+relu, maxpool 2x2")
-    assert text.endswith("-> classifier: global max pool, dense 10 softmax")
+    assert text.startswith(
+        "rescale -> features: conv 24 2x2+gelu, conv 64 3x3, maxpool 2x2+batchnorm+gelu, "
+        "conv 64 3x3+batchnorm+gelu, conv 128 3x3"
+    )
+    assert text.endswith("-> classifier: global max pool, dense 10, scale x0.111, softmax")
     alexnet = outline(build_model("alexnet", (32, 32, 3), 10))
     assert alexnet.count("conv ") == 5 and "dense 256 relu, dropout 0.5" in alexnet
     with pytest.raises(ModelError, match="expects a keras.Model"):

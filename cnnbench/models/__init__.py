@@ -209,6 +209,8 @@ def _layer_word(layer) -> str:
         return f"dropout {layer.rate:g}"
     if isinstance(layer, keras.layers.Activation):
         return getattr(layer.activation, "__name__", "activation")
+    if isinstance(layer, keras.layers.Rescaling) and layer.scale != 1 / 255:
+        return f"scale x{layer.scale:.3g}"  # e.g. custom's logit temperature
     words = {
         "BatchNormalization": "batchnorm",
         "ReLU": "relu",
@@ -231,7 +233,7 @@ def outline(model) -> str:
     """The layer sequence of a built model in one line, from the model object itself, e.g.
     ``"rescale -> features: conv 16 3x3+batchnorm+relu, maxpool 2x2, ... -> classifier: global
     max pool, dense 10"``. Sub-models (``features``/``classifier``) are named with their
-    layers; a BatchNorm or ReLU is joined to the layer it follows with ``+``."""
+    layers; a BatchNorm, ReLU or GELU is joined to the layer it follows with ``+``."""
     if not isinstance(model, keras.Model):
         raise ModelError(f"outline expects a keras.Model, got {type(model).__name__}")
     parts = []
@@ -251,7 +253,7 @@ def _joined(layers) -> str:
         if isinstance(layer, keras.layers.InputLayer):
             continue
         word = _layer_word(layer)
-        if words and word in ("batchnorm", "relu"):
+        if words and word in ("batchnorm", "relu", "gelu"):
             words[-1] += f"+{word}"
         else:
             words.append(word)

@@ -73,17 +73,32 @@ def _residual(x, filters, name, **kw):
     return layers.Add(name=f"{name}_add")([x, y])
 
 
-def _head(x, num_classes, dropout=0.0, logit_scale=1.0):
+def _head(x, num_classes, dropout=0.0, logit_scale=None):
+    """Global max pool, then a softmax Dense, or (``logit_scale``) bias-free logits scaled."""
     x = layers.GlobalMaxPooling2D(name="global_max_pool")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
-    if logit_scale == 1.0:
+    if logit_scale is None:
         return layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(
             x
         )
     x = layers.Dense(num_classes, use_bias=False, name="logits")(x)
     x = layers.Rescaling(logit_scale, name="logit_scale")(x)
     return layers.Activation("softmax", dtype="float32", name="predictions")(x)
+
+
+def pool_first(input_shape, num_classes, *, stem=16, widths=(32, 64, 128), name="pool_first"):
+    """The package's ``custom`` before this study replaced it (the baseline of section 11):
+    a full-resolution 3x3 conv-BN-ReLU stem, then per stage MaxPool 2x2 and two conv-BN-ReLU,
+    global max pool, softmax. Defaults: 294k parameters, 22 MFLOPs; ``stem=24, widths=(48, 96,
+    192)`` is section 7's ``wide_cfc`` net (659k)."""
+    inputs = keras.Input(shape=tuple(input_shape))
+    x = layers.Rescaling(1.0 / 255, name="rescaling")(inputs)
+    x = _cbr(x, stem, "stem")
+    for i, filters in enumerate(widths, start=1):
+        x = layers.MaxPooling2D(name=f"stage{i}_pool")(x)
+        x = _cbr(_cbr(x, filters, f"stage{i}a"), filters, f"stage{i}b")
+    return keras.Model(inputs, _head(x, num_classes), name=name)
 
 
 def res_pf(
@@ -145,6 +160,7 @@ def airbench_s(
     widths=(64, 128, 192),
     bn_scale=True,
     bias_boost=1.0,
+    logit_scale=1 / 9,
     name="airbench_s",
 ):
     """airbench94's layout, narrower: 2x2 stem, blocks conv-pool-BN-GELU-conv-BN-GELU."""
@@ -158,10 +174,12 @@ def airbench_s(
         x = _bn(x, f"block{i}a", bn_scale, bias_boost)
         x = layers.Activation("gelu", name=f"block{i}a_gelu")(x)
         x = _cbr(x, filters, f"block{i}b", bn_scale, bias_boost, act="gelu")
-    return keras.Model(inputs, _head(x, num_classes, logit_scale=1 / 9), name=name)
+    return keras.Model(inputs, _head(x, num_classes, logit_scale=logit_scale), name=name)
 
 
 CANDIDATES = {"res_pf": res_pf, "resnet9": resnet9, "airbench_s": airbench_s}
+# airbench_s is the package's ``custom`` now (the same layers, weights and outputs for a seed);
+# it stays here so the probes' configs keep their names.
 
 
 def conv_mflops(model) -> float:
@@ -185,10 +203,8 @@ def main():
     from cnnbench import build_model, load_dataset, set_seed, train
 
     ds = load_dataset("cifar10", sample_fraction=0.25, seed=42)
-    builders = {"custom": lambda s, n: build_model("custom", s, n)}
-    builders["custom_wide"] = lambda s, n: build_model(
-        "custom", s, n, stem=24, widths=(48, 96, 192)
-    )
+    builders = {"pool_first": pool_first}
+    builders["pool_first_wide"] = lambda s, n: pool_first(s, n, stem=24, widths=(48, 96, 192))
     builders.update(CANDIDATES)
     for name, build in builders.items():
         mnist = build((28, 28, 1), 10)  # the MNIST shape builds too

@@ -5,7 +5,8 @@ averaged over each image and its mirror) on the 25% CIFAR-10 sample (JPEG-derive
 sample: 12,500 training, 5,000 validation images); the test set is never evaluated. A config is
 an architecture, optionally followed by ``+modifier`` terms, each changing one thing:
 
-* architectures: ``custom`` (the study's, 294k), ``custom_wide`` (stem 24, widths 48-96-192),
+* architectures: ``custom`` (the package's previous ``custom``, ``candidates.pool_first``: 294k),
+  ``custom_wide`` (stem 24, widths 48-96-192),
   the residual candidates of ``candidates.py`` (``res_pf``, ``resnet9``, ``airbench_s``), and
   ``alexnet`` (fixed). The ``custom`` family trains with ``augment_policy="crop_flip_cutout"``,
   ``alexnet`` with ``"original"`` (the study's).
@@ -15,7 +16,7 @@ an architecture, optionally followed by ``+modifier`` terms, each changing one t
   ``ls=X`` (label smoothing), ``warm=X`` (warm-up fraction), ``bs=N`` (batch size, learning
   rate scaled as ``auto`` scales it).
 * architecture: ``bnbias`` (BatchNorm without scale, shift re-parametrised so SGD moves it 16x
-  faster; candidates only).
+  faster; candidates only), ``temp=X`` (``airbench_s``'s logit scale, 1/9 by default).
 * augmentation: ``t2`` (airbench's flip + translate by up to 2 pixels, no Cutout, instead of
   crop pad 4 + Cutout 8), ``orig`` / ``cfc`` (the other policy).
 
@@ -49,9 +50,10 @@ import candidates  # noqa: E402
 OUT = Path(__file__).parent / "probes.jsonl"
 
 ARCHS = {
-    "custom": ("the study's custom (stem 16, widths 32-64-128)", None),
+    # "custom" is the pool-first net the package's custom was before airbench_s replaced it.
+    "custom": ("the previous custom (pool-first, stem 16, widths 32-64-128)", None),
     "custom_wide": (
-        "custom widened: stem 24, widths 48-96-192",
+        "the previous custom widened: stem 24, widths 48-96-192",
         {"stem": 24, "widths": (48, 96, 192)},
     ),
     "res_pf": ("pool-first residual: stem 32, 48-96-192, residual stages 1+3", candidates.res_pf),
@@ -84,6 +86,8 @@ def parse(config: str):
             out["lrx"] = float(value)
         elif key == "bs":
             out["bs"] = int(value)
+        elif key == "temp":  # the logits' scale before the softmax (airbench_s: 1/9)
+            out["arch_kw"]["logit_scale"] = float(value)
         elif key == "bnbias":
             out["arch_kw"].update(bn_scale=False, bias_boost=4.0)
         elif key == "t2":
@@ -104,17 +108,16 @@ def build(spec, input_shape, num_classes):
     if arch in ("custom", "alexnet", "custom_wide"):
         if spec["arch_kw"]:
             raise SystemExit(f"{arch} takes no architecture modifiers")
-        extra = ARCHS[arch][1] or {}
-        return build_model(
-            "alexnet" if arch == "alexnet" else "custom", input_shape, num_classes, **extra
-        )
+        if arch == "alexnet":
+            return build_model("alexnet", input_shape, num_classes)
+        return candidates.pool_first(input_shape, num_classes, **(ARCHS[arch][1] or {}))
     return ARCHS[arch][1](input_shape, num_classes, **spec["arch_kw"])
 
 
-def run_one(ds, config, epochs, seed, hardware):
+def train_one(ds, config, epochs, seed):
+    """Train ``config`` on ``ds`` for ``epochs`` with ``seed``; returns (model, result, recipe)."""
     import cnnbench.training as training
     from cnnbench import set_seed, train
-    from cnnbench.evaluation import predict_proba
 
     spec = parse(config)
     set_seed(seed)
@@ -144,6 +147,14 @@ def run_one(ds, config, epochs, seed, hardware):
         )
     finally:
         training.build_augmenter = original_builder
+    return model, result, recipe
+
+
+def run_one(ds, config, epochs, seed, hardware):
+    from cnnbench.evaluation import predict_proba
+
+    spec = parse(config)
+    model, result, recipe = train_one(ds, config, epochs, seed)
     tta = predict_proba(model, ds.x_val, tta=True)
     times = result.epoch_times_s
     return {
