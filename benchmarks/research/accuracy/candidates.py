@@ -200,7 +200,7 @@ def main():
 
     import numpy as np
 
-    from cnnbench import build_model, load_dataset, set_seed, train
+    from cnnbench import load_dataset, set_seed, train
 
     ds = load_dataset("cifar10", sample_fraction=0.25, seed=42)
     builders = {"pool_first": pool_first}
