@@ -371,6 +371,9 @@ PROFILES = {
     #   = ~15 min a seed with evaluation; measured 24.7 min a seed with a test suite sharing the
     #   cores (docs/results.md). At 6 epochs the one-cycle runs end short of where these models
     #   level off, and augmentation does not pay yet; the standard profile runs the original's 50.
+    #   These times are the previous `custom`'s (294k); the airbench-like one (830k, 119 MFLOPs)
+    #   costs about 4x as much per image (docs/performance.md §11), to be re-timed with the
+    #   study's rerun.
     "quick": Profile(
         name="quick",
         description="25% sample, 6 epochs (MNIST 2), 3 seeds: about 15-25 min a seed on a "

@@ -332,3 +332,17 @@ def test_a_builder_that_ignores_its_arguments_is_caught_when_built(registry):
 def test_register_model_refuses_bad_registrations(registry, name, builder, description, match):
     with pytest.raises(ModelError, match=match):
         registry.register_model(name, builder, description)
+
+
+def test_custom_logit_scale_is_airbench_s_up_to_ten_classes_and_grows_beyond():
+    from cnnbench.models.custom import LOGIT_SCALE, logit_scale_for
+
+    def scale(num_classes, **kw):
+        model = build_model("custom", (32, 32, 3), num_classes, **kw)
+        return model.get_layer("classifier").get_layer("logit_scale").scale
+
+    assert scale(2) == scale(10) == pytest.approx(LOGIT_SCALE) == pytest.approx(1 / 9)
+    assert scale(100) == pytest.approx(logit_scale_for(100)) == pytest.approx(10**0.5 / 9)
+    assert scale(100, logit_scale=1.0) == 1.0
+    with pytest.raises(ModelError, match="custom: logit_scale must be a number > 0"):
+        build_model("custom", (32, 32, 3), 10, logit_scale=0)
