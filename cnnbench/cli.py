@@ -7,7 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from cnnbench.bench import PARTS
+from cnnbench.bench import PARTS, BenchSettings
 from cnnbench.config import AUGMENT_POLICIES, PROFILES
 from cnnbench.errors import CnnbenchError, TrainingWarning
 from cnnbench.plan import STUDIES
@@ -125,13 +125,13 @@ def _epoch_table(values: list[int] | None, datasets: list[str], default: dict) -
 
 def _cmd_bench(args) -> int:
     from cnnbench.artifacts import replace_block
-    from cnnbench.bench import BenchSettings, markdown_report, report_files, run_benchmark
+    from cnnbench.bench import markdown_report, parse_seeds, report_files, run_benchmark
 
     settings = BenchSettings(
         datasets=tuple(args.datasets),
         source=args.source,
         data_dir=args.data_dir,
-        seed=args.seed,
+        seeds=parse_seeds(args.seeds),  # a ConfigError before any work starts
         throughput_images=args.throughput_images,
         ours_epochs=_epoch_table(args.ours_epochs, args.datasets, BenchSettings().ours_epochs),
         original_epochs=_epoch_table(
@@ -258,7 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", default=None, help="folder holding <dataset>.npz")
     p.add_argument("--source", default="auto", choices=SOURCES)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--seeds",
+        default=",".join(map(str, BenchSettings().seeds)),
+        metavar="S1,S2,...",
+        help="training seeds, comma-separated, distinct, non-negative (default 42,43,44): every "
+        "time-to-accuracy run is made once per seed on each side and the speed-ups are paired "
+        "by seed; the throughput and small-data parts use the first; the data sample stays "
+        f"seed {BenchSettings().data_seed}'s",
+    )
     p.add_argument(
         "--throughput-images",
         type=int,

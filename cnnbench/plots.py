@@ -7,9 +7,13 @@ offline) or, through kaleido and Google Chrome, ``.png``/``.svg``/``.pdf``; Matp
 ``.png``/``.svg``/``.pdf``. Parent folders are created. Bad arguments raise
 :class:`~cnnbench.errors.ConfigError` naming what is allowed.
 
-The study's trade-off charts (:func:`plot_tradeoff`, :func:`plot_training_time`) take its
-per-seed table, ``runs_frame(study)``, and draw one panel per dataset with the mean over the
-seeds and error bars of one standard deviation.
+The study's trade-off chart (:func:`plot_tradeoff`: accuracy against parameters, training
+time, latency or FLOPs) takes its per-seed table, ``runs_frame(study)``, and draws one panel per
+dataset with the mean over the seeds and error bars of one standard deviation.
+
+Each figure function validates its arguments and prepares the figure's data once (curves,
+colours, labels, images); the backend's drawing function (``_<figure>_plotly`` or
+``_<figure>_mpl``) only lays that data out, so both backends show the same numbers.
 
 Matplotlib, Seaborn, pandas and Keras are imported only when a function needs them.
 """
@@ -25,7 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnbench.checks import check_positive_int, is_int
+from cnnbench.checks import check_positive_int
 from cnnbench.errors import ConfigError
 from cnnbench.plan import label as experiment_label
 
@@ -102,26 +106,11 @@ def plot_history(history, title=None, *, backend="plotly", save_path=None):
         raise ConfigError(f"history needs 'accuracy' and/or 'loss'; it has {sorted(hist)}")
     best = _best_epoch(history, hist)
     curves = {metric: _history_curves(hist, metric, best) for metric in panels}
-    return _render(
-        backend, save_path, _history_plotly, _history_mpl, curves, title or "Training history"
-    )
-
-
-def compare_models(histories, names, metric="val_accuracy", *, backend="plotly", save_path=None):
-    """One curve per model of ``metric`` per epoch on one panel (histories as accepted by
-    plot_history). To compare models on several datasets, use :func:`compare_histories`."""
-    _check_output(backend, save_path)
-    histories, names = list(histories), [str(n) for n in names]
-    if not histories or len(histories) != len(names):
-        raise ConfigError(
-            f"histories and names must be non-empty and of equal length; "
-            f"got {len(histories)} histories and {len(names)} names"
-        )
-    if len(set(names)) != len(names):
-        raise ConfigError(f"names must be unique, one per history; got {names}")
-    panels = {"": _metric_series(dict(zip(names, histories, strict=True)), metric)}
-    title = f"{_label(metric)} per model"
-    return _render(backend, save_path, _lines_plotly, _lines_mpl, panels, metric, title)
+    epochs = {
+        metric: max(len(c.x) for c in panel if not c.is_marker) for metric, panel in curves.items()
+    }
+    title = title or "Training history"
+    return _render(backend, save_path, _history_plotly, _history_mpl, curves, epochs, title)
 
 
 def compare_histories(
@@ -150,60 +139,12 @@ def compare_histories(
                 f"got {type(runs).__name__}"
             )
         panels[str(dataset)] = _metric_series(runs, metric)
+    styles = _label_styles(label for series in panels.values() for label in series)
+    epochs = {dataset: max(map(len, series.values())) for dataset, series in panels.items()}
     title = title or f"{_label(metric)} per epoch"
-    return _render(backend, save_path, _lines_plotly, _lines_mpl, panels, metric, title)
-
-
-def plot_history_grid(histories, title=None, *, backend="plotly", save_path=None):
-    """Training and validation curves of several runs side by side: one column per run, accuracy
-    on top and loss below, each run's best validation epoch starred.
-
-    Args:
-        histories: ``{run label: history}`` (histories as accepted by :func:`plot_history`).
-    """
-    _check_output(backend, save_path)
-    if not isinstance(histories, Mapping) or not histories:
-        raise ConfigError(
-            f"histories must be a non-empty mapping {{label: history}}; got {type(histories)}"
-        )
-    columns = {}
-    for label, history in histories.items():
-        hist = _history_dict(history)
-        best = _best_epoch(history, hist)
-        columns[str(label)] = {m: _history_curves(hist, m, best) for m in HISTORY_METRICS}
-    missing = [label for label, c in columns.items() if not all(c.values())]
-    if missing:
-        raise ConfigError(f"histories of {missing} have no accuracy or loss per epoch")
-    title = title or "Training and validation curves"
-    return _render(backend, save_path, _history_grid_plotly, _history_grid_mpl, columns, title)
-
-
-def plot_confusion_grid(matrices, title=None, *, backend="plotly", save_path=None):
-    """Confusion matrices of several runs side by side, each normalised by true class, on one
-    shared colour scale; each panel's title gives the run's accuracy.
-
-    Args:
-        matrices: ``{run label: (confusion matrix, class names)}``.
-    """
-    _check_output(backend, save_path)
-    if not isinstance(matrices, Mapping) or not matrices:
-        raise ConfigError(
-            f"matrices must be a non-empty mapping {{label: (cm, class names)}}; got {matrices!r}"
-        )
-    panels = {}
-    for label, (cm, class_names) in matrices.items():
-        cm = np.asarray(cm)
-        names = [str(n) for n in class_names]
-        if cm.ndim != 2 or cm.shape != (len(names), len(names)) or (cm < 0).any():
-            raise ConfigError(
-                f"matrices[{label!r}] must be a square matrix of counts with one row per class "
-                f"name; got shape {cm.shape} and {len(names)} class names"
-            )
-        z, _ = _confusion_cells(cm, normalize=True)
-        accuracy = np.trace(cm) / max(1, cm.sum())
-        panels[f"{label} ({accuracy:.1%})"] = (z, names)
-    title = title or "Confusion matrices (share of each true class)"
-    return _render(backend, save_path, _confusion_grid_plotly, _confusion_grid_mpl, panels, title)
+    return _render(
+        backend, save_path, _lines_plotly, _lines_mpl, panels, styles, epochs, metric, title
+    )
 
 
 def plot_confusion_matrix(
@@ -258,44 +199,10 @@ def per_class_bar(
     """
     _check_output(backend, save_path)
     groups = _score_groups(scores, class_names, metric)
-    title = title or f"Per-class {_label(metric).lower()}"
     value_range = _score_range(groups)
+    groups = {label or _label(metric): values for label, values in groups.items()}  # legend
+    title = title or f"Per-class {_label(metric).lower()}"
     return _render(backend, save_path, _bars_plotly, _bars_mpl, groups, metric, title, value_range)
-
-
-def visualize_architecture(model, save_path=None, *, backend="plotly"):
-    """Layer-by-layer diagram of a built Keras model (name, type, output shape, parameters).
-
-    Layers of nested models (e.g. a ``Sequential`` block inside a functional model) are listed,
-    indented, under the row of the sub-model, whose parameter count is the total of its layers.
-    Needs neither pydot nor graphviz.
-    """
-    _check_output(backend, save_path)
-    _check_built(model)
-    rows = list(_layer_rows(model))
-    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
-    title = f"{model.name}: {model.count_params():,} parameters ({trainable:,} trainable)"
-    return _render(backend, save_path, _layers_plotly, _layers_mpl, rows, title)
-
-
-def plot_parameter_comparison(models, names=None, *, backend="plotly", save_path=None):
-    """Bar chart of parameter counts of Keras models or ints (ints need ``names``)."""
-    _check_output(backend, save_path)
-    models = list(models)
-    counts = [_param_count(m) for m in models]
-    if names is None:
-        if any(isinstance(m, numbers.Integral) for m in models):
-            raise ConfigError("names is required when models are given as parameter counts")
-        names = [m.name for m in models]
-    names = [str(n) for n in names]
-    if not counts or len(names) != len(counts):
-        raise ConfigError(
-            f"models and names must be non-empty and of equal length; "
-            f"got {len(counts)} models and {len(names)} names"
-        )
-    return _render(
-        backend, save_path, _params_plotly, _params_mpl, dict(zip(names, counts, strict=True))
-    )
 
 
 def plot_tradeoff(
@@ -320,19 +227,12 @@ def plot_tradeoff(
     if x not in TRADEOFF_X:
         raise ConfigError(f"x must be one of {list(TRADEOFF_X)}; got {x!r}")
     panels = _seed_stats(runs, (x, y))
+    colours = _stat_colours(panels)
+    sides = {dataset: _label_sides(stats) for dataset, stats in panels.items()}
     title = title or f"{_label(y)} vs {TRADEOFF_X[x].lower()} (mean ± std over seeds)"
-    return _render(backend, save_path, _tradeoff_plotly, _tradeoff_mpl, panels, x, y, title)
-
-
-def plot_training_time(runs, title=None, *, backend="plotly", save_path=None):
-    """Bars of the mean training time of each experiment, one panel per dataset, with error bars
-    of one standard deviation over the seeds (``runs``: ``runs_frame(study)``, as for
-    :func:`plot_tradeoff`)."""
-    _check_output(backend, save_path)
-    column = "train time (s)"
-    panels = _seed_stats(runs, (column,))
-    title = title or "Training time per experiment (mean ± std over seeds)"
-    return _render(backend, save_path, _stat_bars_plotly, _stat_bars_mpl, panels, column, title)
+    return _render(
+        backend, save_path, _tradeoff_plotly, _tradeoff_mpl, panels, colours, sides, x, y, title
+    )
 
 
 def parameter_breakdown(model):
@@ -361,8 +261,11 @@ def plot_parameter_breakdown(models, names=None, title=None, *, backend="plotly"
     _check_output(backend, save_path)
     named = _named_models(models, names)
     breakdowns = {name: parameter_breakdown(model) for name, model in named.items()}
+    parts = {group: _breakdown_part(breakdowns, group) for group in PARAM_GROUPS}
     title = title or "Parameters by layer kind"
-    return _render(backend, save_path, _breakdown_plotly, _breakdown_mpl, breakdowns, title)
+    return _render(
+        backend, save_path, _breakdown_plotly, _breakdown_mpl, list(breakdowns), parts, title
+    )
 
 
 def show_samples(ds, n_per_class=5, split="train", *, backend="plotly", save_path=None):
@@ -520,15 +423,25 @@ def _best_epoch(history, hist):
     return None
 
 
+class _Curve(NamedTuple):
+    """One curve of a history panel: ``kind`` (a key of COLORS), its legend label, the points."""
+
+    kind: str
+    label: str
+    x: list
+    y: list
+    is_marker: bool
+
+
 def _history_curves(hist, metric, best):
-    """``[(name, epochs, values, is_marker)]`` for one panel."""
+    """``[_Curve]`` for one panel: train, validation, and the best epoch's marker."""
     curves = []
-    for name, key in (("train", metric), ("validation", f"val_{metric}")):
+    for kind, key in (("train", metric), ("validation", f"val_{metric}")):
         if key in hist:
-            curves.append((name, list(range(1, len(hist[key]) + 1)), hist[key], False))
+            curves.append(_Curve(kind, kind, list(range(1, len(hist[key]) + 1)), hist[key], False))
     val = hist.get(f"val_{metric}")
     if best is not None and val and 1 <= best <= len(val):
-        curves.append(("best epoch", [best], [val[best - 1]], True))
+        curves.append(_Curve("best epoch", f"best epoch ({best})", [best], [val[best - 1]], True))
     return curves
 
 
@@ -634,24 +547,6 @@ def _class_scores(scores, class_names, metric):
         raise ConfigError(f"per-class scores must be numbers: {exc}") from exc
 
 
-def _layer_rows(model, depth=0):
-    """``(depth, name, type, output shape, params)`` per layer, recursing into nested models."""
-    import keras
-
-    for layer in model.layers:
-        yield depth, layer.name, type(layer).__name__, _output_shape(layer), layer.count_params()
-        if isinstance(layer, keras.Model):
-            yield from _layer_rows(layer, depth + 1)
-
-
-def _output_shape(layer):
-    try:
-        shape = layer.output.shape
-    except (AttributeError, ValueError):  # never called symbolically, or several outputs
-        return "?"
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
-
-
 def _leaf_layers(model):
     """The layers of ``model`` that are not models themselves, nested models' included."""
     import keras
@@ -690,6 +585,23 @@ def _named_models(models, names):
     if not named:
         raise ConfigError("models is empty")
     return named
+
+
+class _Part(NamedTuple):
+    """One layer kind's part of every model's stacked bar: counts, shares of each model's
+    total (0 for a model without parameters) and the labels drawn on the bars."""
+
+    counts: list
+    shares: list
+    labels: list
+
+
+def _breakdown_part(breakdowns, group):
+    """``_Part`` of ``group`` (a key of PARAM_GROUPS) from ``{model: parameter_breakdown}``."""
+    counts = [b[group] for b in breakdowns.values()]
+    shares = [b[group] / b["total"] if b["total"] else 0.0 for b in breakdowns.values()]
+    labels = [f"{share:.0%}" if share >= SHARE_LABEL_MIN else "" for share in shares]
+    return _Part(counts, shares, labels)
 
 
 class _Stat(NamedTuple):
@@ -734,14 +646,6 @@ def _seed_stats(runs, columns):
     return panels
 
 
-def _param_count(model):
-    if is_int(model):
-        return int(model)
-    if not hasattr(model, "count_params"):
-        raise ConfigError(f"models must be Keras models or ints; got {type(model).__name__}")
-    return int(model.count_params())
-
-
 def _split_arrays(ds, split):
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {SPLITS}; got {split!r}")
@@ -775,9 +679,11 @@ def _rgb(image):
 
 
 class _Grid:
-    """Images (``None`` = empty cell) in rows of ``ncols``, with cell titles and row labels."""
+    """Images (``None`` = empty cell) in rows of ``ncols``, with cell titles and row labels;
+    the images are converted for display (:func:`_rgb`) once, for either backend."""
 
     def __init__(self, images, titles, ncols, row_labels, title):
+        images = [None if image is None else _rgb(image) for image in images]
         self.images, self.titles, self.ncols = images or [None], titles or [""], ncols
         self.nrows = math.ceil(len(self.images) / ncols)
         self.row_labels, self.title = row_labels, title
@@ -886,50 +792,49 @@ def _label_styles(labels):
     }
 
 
-def _history_plotly(curves, title):
+def _history_plotly(curves, epochs, title):
     fig = make_subplots(rows=1, cols=len(curves), subplot_titles=[_label(m) for m in curves])
     for col, (metric, panel) in enumerate(curves.items(), start=1):
-        for name, x, y, is_marker in panel:
+        for curve in panel:
             trace = go.Scatter(
-                x=x,
-                y=y,
-                name=f"{name} ({x[0]})" if is_marker else name,
-                legendgroup=name,
+                x=curve.x,
+                y=curve.y,
+                name=curve.label,
+                legendgroup=curve.kind,
                 showlegend=col == 1,
-                mode="markers" if is_marker else "lines+markers",
+                mode="markers" if curve.is_marker else "lines+markers",
                 marker={
-                    "color": COLORS[name],
-                    "size": 16 if is_marker else 6,
-                    "symbol": "star" if is_marker else "circle",
+                    "color": COLORS[curve.kind],
+                    "size": 16 if curve.is_marker else 6,
+                    "symbol": "star" if curve.is_marker else "circle",
                 },
             )
             fig.add_trace(trace, row=1, col=col)
-        epochs = max(len(x) for _, x, _, is_marker in panel if not is_marker)
-        _epoch_axis_plotly(fig, epochs, col)
+        _epoch_axis_plotly(fig, epochs[metric], col)
         fig.update_yaxes(title_text=_label(metric), row=1, col=col)
     fig.update_layout(title=title, hovermode="x unified")
     return fig
 
 
-def _history_mpl(curves, title):
+def _history_mpl(curves, epochs, title):
     fig, axes = _subplots(1, len(curves), figsize=(5.5 * len(curves), 4))
     for ax, (metric, panel) in zip(axes[0], curves.items(), strict=True):
-        for name, x, y, is_marker in panel:
-            style = {"marker": "*", "markersize": 16, "ls": ""} if is_marker else {"marker": "o"}
-            label = f"{name} ({x[0]})" if is_marker else name
-            ax.plot(x, y, label=label, color=COLORS[name], **style)
+        for curve in panel:
+            style = (
+                {"marker": "*", "markersize": 16, "ls": ""} if curve.is_marker else {"marker": "o"}
+            )
+            ax.plot(curve.x, curve.y, label=curve.label, color=COLORS[curve.kind], **style)
         ax.set(title=_label(metric), ylabel=_label(metric))
-        _epoch_axis_mpl(ax, max(len(x) for _, x, _, is_marker in panel if not is_marker))
+        _epoch_axis_mpl(ax, epochs[metric])
         ax.legend()
     fig.suptitle(title)
     return fig
 
 
-def _lines_plotly(panels, metric, title):
-    styles = _label_styles(label for series in panels.values() for label in series)
+def _lines_plotly(panels, styles, epochs, metric, title):
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
     shown = set()
-    for col, series in enumerate(panels.values(), start=1):
+    for col, (dataset, series) in enumerate(panels.items(), start=1):
         for label, values in series.items():
             colour, dash = styles[label]
             trace = go.Scatter(
@@ -943,141 +848,23 @@ def _lines_plotly(panels, metric, title):
             )
             fig.add_trace(trace, row=1, col=col)
             shown.add(label)
-        _epoch_axis_plotly(fig, max(map(len, series.values())), col)
+        _epoch_axis_plotly(fig, epochs[dataset], col)
         fig.update_yaxes(title_text=_label(metric), row=1, col=col)
     fig.update_layout(title=title)
     return fig
 
 
-def _lines_mpl(panels, metric, title):
-    styles = _label_styles(label for series in panels.values() for label in series)
+def _lines_mpl(panels, styles, epochs, metric, title):
     fig, axes = _subplots(1, len(panels), figsize=(5 * len(panels) + 2, 4))
-    for ax, (name, series) in zip(axes[0], panels.items(), strict=True):
+    for ax, (dataset, series) in zip(axes[0], panels.items(), strict=True):
         for label, values in series.items():
             colour, dash = styles[label]
             x = range(1, len(values) + 1)
             ax.plot(x, values, marker="o", color=colour, ls=MPL_DASHES[dash], label=label)
-        ax.set(title=name, ylabel=_label(metric))
-        _epoch_axis_mpl(ax, max(map(len, series.values())))
+        ax.set(title=dataset, ylabel=_label(metric))
+        _epoch_axis_mpl(ax, epochs[dataset])
     handles = {line.get_label(): line for ax in axes[0] for line in ax.get_lines()}
     fig.legend(handles.values(), handles.keys(), loc="outside right upper")
-    fig.suptitle(title)
-    return fig
-
-
-def _history_grid_plotly(columns, title):
-    titles = [f"{label}: {_label(m).lower()}" for m in HISTORY_METRICS for label in columns]
-    fig = make_subplots(rows=len(HISTORY_METRICS), cols=len(columns), subplot_titles=titles)
-    for row, metric in enumerate(HISTORY_METRICS, start=1):
-        for col, curves in enumerate(columns.values(), start=1):
-            for name, x, y, is_marker in curves[metric]:
-                fig.add_trace(
-                    go.Scatter(
-                        x=x,
-                        y=y,
-                        name=name,
-                        legendgroup=name,
-                        showlegend=row == 1 and col == 1,
-                        mode="markers" if is_marker else "lines+markers",
-                        marker={
-                            "color": COLORS[name],
-                            "size": 12 if is_marker else 5,
-                            "symbol": "star" if is_marker else "circle",
-                        },
-                    ),
-                    row=row,
-                    col=col,
-                )
-            epochs = max(len(x) for _, x, _, is_marker in curves[metric] if not is_marker)
-            fig.update_xaxes(
-                range=_epoch_range(epochs), dtick=_epoch_step(epochs), row=row, col=col
-            )
-    fig.update_layout(title=title, height=520, width=max(600, 260 * len(columns)))
-    return fig
-
-
-def _history_grid_mpl(columns, title):
-    from matplotlib.ticker import MultipleLocator
-
-    n = len(columns)
-    fig, axes = _subplots(len(HISTORY_METRICS), n, figsize=(2.6 * n + 1, 4.6), sharex="col")
-    for row, metric in enumerate(HISTORY_METRICS):
-        for col, (label, curves) in enumerate(columns.items()):
-            ax = axes[row, col]
-            for name, x, y, is_marker in curves[metric]:
-                style = (
-                    {"marker": "*", "markersize": 11, "ls": ""}
-                    if is_marker
-                    else {"marker": "o", "markersize": 3}
-                )
-                ax.plot(x, y, color=COLORS[name], label=name, **style)
-            epochs = max(len(x) for _, x, _, is_marker in curves[metric] if not is_marker)
-            ax.set_xlim(_epoch_range(epochs))
-            ax.xaxis.set_major_locator(MultipleLocator(_epoch_step(epochs)))
-            ax.set_title(label if row == 0 else "", fontsize=9)
-            ax.tick_params(labelsize=7)
-            if col == 0:
-                ax.set_ylabel(_label(metric))
-            if row == len(HISTORY_METRICS) - 1:
-                ax.set_xlabel("Epoch", fontsize=8)
-    handles = {line.get_label(): line for line in axes[0, 0].get_lines()}
-    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=3)
-    fig.suptitle(title)
-    return fig
-
-
-def _confusion_grid_plotly(panels, title):
-    fig = make_subplots(
-        rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.02
-    )
-    for col, (z, names) in enumerate(panels.values(), start=1):
-        fig.add_trace(
-            go.Heatmap(
-                z=z,
-                x=names,
-                y=names,
-                coloraxis="coloraxis",
-                hovertemplate="true: %{y}<br>predicted: %{x}<br>%{z:.1%}<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        fig.update_xaxes(type="category", row=1, col=col)
-        fig.update_yaxes(
-            type="category", autorange="reversed", showticklabels=col == 1, row=1, col=col
-        )
-    fig.update_layout(
-        title=title,
-        coloraxis={
-            "colorscale": "Blues",
-            "cmin": 0,
-            "cmax": 1,
-            "colorbar": {"title": {"text": COLORBAR_TITLES[True]}, "tickformat": ".0%"},
-        },
-        height=360,
-        width=max(600, 300 * len(panels)),
-    )
-    return fig
-
-
-def _confusion_grid_mpl(panels, title):
-    from matplotlib.ticker import PercentFormatter
-
-    n = len(panels)
-    fig, axes = _subplots(1, n, figsize=(2.6 * n + 1.2, 3.2))
-    for col, (label, (z, names)) in enumerate(panels.items()):
-        ax = axes[0, col]
-        image = ax.imshow(z, cmap="Blues", vmin=0, vmax=1)
-        ticks = range(len(names))
-        ax.set_xticks(ticks, names, rotation=90, fontsize=6)
-        ax.set_yticks(ticks, names if col == 0 else [], fontsize=6)
-        ax.set_title(label, fontsize=9)
-        ax.grid(False)
-        if col == 0:
-            ax.set_ylabel("True label", fontsize=8)
-        ax.set_xlabel("Predicted label", fontsize=8)
-    bar = fig.colorbar(image, ax=axes[0].tolist(), format=PercentFormatter(1.0, decimals=0))
-    bar.set_label(COLORBAR_TITLES[True])
     fig.suptitle(title)
     return fig
 
@@ -1136,9 +923,8 @@ def _heatmap_mpl(z, text, names, normalize, title):
     ax.set(title=title, xlabel="Predicted label", ylabel="True label")
     if max(len(n) for n in names) > 4:  # long class names would run into each other
         ax.tick_params(axis="x", labelrotation=45)
-        plt_labels = ax.get_xticklabels()
-        for text in plt_labels:
-            text.set_horizontalalignment("right")
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     return fig
 
 
@@ -1149,7 +935,7 @@ def _bars_plotly(groups, metric, title, value_range):
             go.Bar(
                 x=list(values),
                 y=list(values.values()),
-                name=label or _label(metric),
+                name=label,
                 text=[f"{v:.3g}" for v in values.values()],
             )
         )
@@ -1171,9 +957,7 @@ def _bars_mpl(groups, metric, title, value_range):
     positions = np.arange(len(classes))
     for i, (label, values) in enumerate(groups.items()):
         offset = (i - (len(groups) - 1) / 2) * width
-        bars = ax.bar(
-            positions + offset, list(values.values()), width, label=label or _label(metric)
-        )
+        bars = ax.bar(positions + offset, list(values.values()), width, label=label)
         if len(groups) * len(classes) <= 20:  # more value labels would run into each other
             ax.bar_label(bars, fmt="%.3g", fontsize=8)
     ax.set_xticks(positions, classes, rotation=45 if len(classes) > 10 else 0)
@@ -1183,35 +967,6 @@ def _bars_mpl(groups, metric, title, value_range):
     if len(groups) > 1:  # above the plot, so no bar hides behind it
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=len(groups), frameon=False)
         ax.set_title(title, pad=28)
-    return fig
-
-
-def _params_plotly(counts):
-    fig = go.Figure(
-        go.Bar(
-            x=list(counts),
-            y=list(counts.values()),
-            text=[f"{c:,}" for c in counts.values()],
-            hovertemplate="%{x}: %{y:,} parameters<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title="Parameters per model",
-        xaxis={"title": "Model", "type": "category"},
-        yaxis={"title": "Parameters", "tickformat": ","},
-    )
-    return fig
-
-
-def _params_mpl(counts):
-    from matplotlib.ticker import StrMethodFormatter
-
-    fig, axes = _subplots(figsize=(max(5, 1.2 * len(counts)), 4))
-    ax = axes[0, 0]
-    bars = ax.bar(list(counts), list(counts.values()))
-    ax.bar_label(bars, labels=[f"{c:,}" for c in counts.values()], fontsize=8)
-    ax.set(title="Parameters per model", xlabel="Model", ylabel="Parameters")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     return fig
 
 
@@ -1250,10 +1005,9 @@ def _label_sides(stats):
     return [sides[i] for i in range(len(stats))]
 
 
-def _tradeoff_plotly(panels, x, y, title):
-    colours = _stat_colours(panels)
+def _tradeoff_plotly(panels, colours, sides, x, y, title):
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
-    for col, stats in enumerate(panels.values(), start=1):
+    for col, (dataset, stats) in enumerate(panels.items(), start=1):
         trace = go.Scatter(
             x=[s.means[0] for s in stats],
             y=[s.means[1] for s in stats],
@@ -1261,7 +1015,7 @@ def _tradeoff_plotly(panels, x, y, title):
             error_y=_plotly_errors([s.stds[1] for s in stats]),
             mode="markers+text",
             text=[s.label for s in stats],
-            textposition=[f"middle {side}" for side in _label_sides(stats)],
+            textposition=[f"middle {side}" for side in sides[dataset]],
             cliponaxis=False,  # labels of the outermost points may reach past the axes
             marker={"color": [colours[s.label] for s in stats], "size": 10},
             customdata=[_stat_hover(s, (x, y)) for s in stats],
@@ -1276,8 +1030,7 @@ def _tradeoff_plotly(panels, x, y, title):
     return fig
 
 
-def _tradeoff_mpl(panels, x, y, title):
-    colours = _stat_colours(panels)
+def _tradeoff_mpl(panels, colours, sides, x, y, title):
     fig, axes = _subplots(1, len(panels), figsize=(6 * len(panels), 4.5))
     for ax, (dataset, stats) in zip(axes[0], panels.items(), strict=True):
         xs, ys = [s.means[0] for s in stats], [s.means[1] for s in stats]
@@ -1293,7 +1046,7 @@ def _tradeoff_mpl(panels, x, y, title):
             zorder=1,
         )
         ax.scatter(xs, ys, c=[colours[s.label] for s in stats], s=50, zorder=2)
-        for stat, side in zip(stats, _label_sides(stats), strict=True):
+        for stat, side in zip(stats, sides[dataset], strict=True):
             ax.annotate(
                 stat.label,
                 stat.means,
@@ -1326,67 +1079,18 @@ def _short_number(value):
     return f"{value:g}"
 
 
-def _stat_bars_plotly(panels, column, title):
-    colours = _stat_colours(panels)
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels))
-    for col, stats in enumerate(panels.values(), start=1):
-        bar = go.Bar(
-            x=[s.label for s in stats],
-            y=[s.means[0] for s in stats],
-            error_y=_plotly_errors([s.stds[0] for s in stats]),
-            marker_color=[colours[s.label] for s in stats],
-            customdata=[_stat_hover(s, (column,)) for s in stats],
-            hovertemplate="%{customdata}<extra></extra>",
-            showlegend=False,
-        )
-        fig.add_trace(bar, row=1, col=col)
-        fig.update_xaxes(type="category", tickangle=-30, row=1, col=col)
-        fig.update_yaxes(title_text=TRADEOFF_X[column], row=1, col=col)
-    fig.update_layout(title=title)
-    return fig
-
-
-def _stat_bars_mpl(panels, column, title):
-    colours = _stat_colours(panels)
-    widest = max(map(len, panels.values()))
-    fig, axes = _subplots(1, len(panels), figsize=((1 + 0.7 * widest) * len(panels) + 1, 4.5))
-    for ax, (dataset, stats) in zip(axes[0], panels.items(), strict=True):
-        positions = np.arange(len(stats))
-        stds = [s.stds[0] for s in stats]
-        ax.bar(
-            positions,
-            [s.means[0] for s in stats],
-            yerr=stds if any(stds) else None,
-            color=[colours[s.label] for s in stats],
-            capsize=4,
-        )
-        ax.set_xticks(positions, [s.label for s in stats], rotation=30, ha="right")
-        ax.set(title=dataset, ylabel=TRADEOFF_X[column])
-    fig.suptitle(title)
-    return fig
-
-
-def _shares(breakdowns, group):
-    """Share of each model's parameters in ``group`` (0 for a model without parameters)."""
-    return [b[group] / b["total"] if b["total"] else 0.0 for b in breakdowns.values()]
-
-
-def _share_labels(shares):
-    return [f"{share:.0%}" if share >= SHARE_LABEL_MIN else "" for share in shares]
-
-
-def _breakdown_plotly(breakdowns, title):
+def _breakdown_plotly(models, parts, title):
     fig = go.Figure()
-    for group, legend in PARAM_GROUPS.items():
-        shares = _shares(breakdowns, group)
+    for group, part in parts.items():
+        legend = PARAM_GROUPS[group]
         bar = go.Bar(
-            x=list(breakdowns),
-            y=[b[group] for b in breakdowns.values()],
+            x=models,
+            y=part.counts,
             name=legend,
             marker_color=PARAM_COLORS[group],
-            text=_share_labels(shares),
+            text=part.labels,
             textposition="inside",
-            customdata=shares,
+            customdata=part.shares,
             hovertemplate=f"%{{x}}: %{{y:,}} parameters in {legend} "
             "(%{customdata:.1%})<extra></extra>",
         )
@@ -1400,85 +1104,24 @@ def _breakdown_plotly(breakdowns, title):
     return fig
 
 
-def _breakdown_mpl(breakdowns, title):
+def _breakdown_mpl(models, parts, title):
     from matplotlib.ticker import StrMethodFormatter
 
-    fig, axes = _subplots(figsize=(max(5, 1.2 * len(breakdowns)) + 3, 4))
+    fig, axes = _subplots(figsize=(max(5, 1.2 * len(models)) + 3, 4))
     ax = axes[0, 0]
-    positions = np.arange(len(breakdowns))
-    bottom = np.zeros(len(breakdowns))
-    for group, legend in PARAM_GROUPS.items():
-        counts = np.array([b[group] for b in breakdowns.values()], dtype=float)
-        bars = ax.bar(positions, counts, bottom=bottom, color=PARAM_COLORS[group], label=legend)
-        labels = _share_labels(_shares(breakdowns, group))
-        ax.bar_label(bars, labels=labels, label_type="center", fontsize=8)
+    positions = np.arange(len(models))
+    bottom = np.zeros(len(models))
+    for group, part in parts.items():
+        counts = np.array(part.counts, dtype=float)
+        color, legend = PARAM_COLORS[group], PARAM_GROUPS[group]
+        bars = ax.bar(positions, counts, bottom=bottom, color=color, label=legend)
+        ax.bar_label(bars, labels=part.labels, label_type="center", fontsize=8)
         bottom += counts
-    ax.set_xticks(positions, list(breakdowns))
+    ax.set_xticks(positions, models)
     ax.set(title=title, xlabel="Model", ylabel="Parameters")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     return fig
-
-
-def _layers_plotly(rows, title):
-    columns = list(zip(*rows, strict=True))
-    fig = go.Figure(
-        go.Table(
-            header={
-                "values": ["Layer", "Type", "Output shape", "Params"],
-                "align": ["left", "left", "left", "right"],
-            },
-            cells={
-                "values": [
-                    [
-                        "\u2003" * d + ("└ " if d else "") + n
-                        for d, n in zip(columns[0], columns[1], strict=True)
-                    ],
-                    columns[2],
-                    columns[3],
-                    [f"{p:,}" for p in columns[4]],
-                ],
-                "align": ["left", "left", "left", "right"],
-            },
-            columnwidth=[3, 2, 2, 1],
-        )
-    )
-    fig.update_layout(title=title, height=160 + 28 * len(rows))
-    return fig
-
-
-def _layers_mpl(rows, title):
-    import seaborn as sns
-    from matplotlib.patches import FancyBboxPatch
-
-    fig, axes = _subplots(figsize=(9, 0.8 + 0.38 * (len(rows) + 1)))
-    ax = axes[0, 0]
-    ax.set(xlim=(0, 1), ylim=(-len(rows), 1), title=title)
-    ax.axis("off")
-    for x, header in ((0.02, "Layer (type)"), (0.6, "Output shape"), (0.98, "Params")):
-        ax.text(x, 0.4, header, fontweight="bold", ha="right" if x > 0.9 else "left", va="center")
-    palette = sns.color_palette("pastel")
-    for i, (depth, name, kind, shape, params) in enumerate(rows):
-        x0, y = 0.01 + 0.03 * depth, -i - 0.1
-        box = FancyBboxPatch(
-            (x0, y - 0.8),
-            0.98 - x0,
-            0.8,
-            boxstyle="round,pad=0,rounding_size=0.02",
-            facecolor=palette[_kind_index(kind)],
-            edgecolor="0.4",
-        )
-        ax.add_patch(box)
-        ax.text(x0 + 0.01, y - 0.4, f"{name} ({kind})", va="center", fontsize=9)
-        ax.text(0.6, y - 0.4, shape, va="center", fontsize=9)
-        ax.text(0.97, y - 0.4, f"{params:,}", va="center", ha="right", fontsize=9)
-    return fig
-
-
-def _kind_index(kind):
-    """Palette index by layer family, so convolutions, pooling, dense... share a colour."""
-    families = ("Conv", "Pool", "Dense", "Normalization", "Dropout", "Sequential", "Functional")
-    return next((i for i, f in enumerate(families) if f in kind), len(families))
 
 
 def _grid_plotly(grid):
@@ -1493,7 +1136,7 @@ def _grid_plotly(grid):
     )
     for row, col, image, _ in grid.cells():
         if image is not None:
-            fig.add_trace(go.Image(z=_rgb(image), hoverinfo="skip"), row=row + 1, col=col + 1)
+            fig.add_trace(go.Image(z=image, hoverinfo="skip"), row=row + 1, col=col + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False)
     fig.update_yaxes(showticklabels=False, showgrid=False)
     for row, label in enumerate(grid.row_labels or []):
@@ -1512,7 +1155,7 @@ def _grid_mpl(grid):
         ax.set_frame_on(False)
     for row, col, image, title in grid.cells():
         if image is not None:
-            axes[row, col].imshow(_rgb(image))
+            axes[row, col].imshow(image)
             axes[row, col].set_title(title, fontsize=8)
     for row, label in enumerate(grid.row_labels or []):
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center")

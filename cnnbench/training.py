@@ -21,6 +21,7 @@ from cnnbench.config import (
     AUGMENT_POLICIES,
     AUTO_RECIPES,
     AUTO_SIZING,
+    BN_WINDOW_SHARE,
     CROP_FLIP_CUTOUT,
     Recipe,
     get_recipe,
@@ -253,6 +254,20 @@ def _has_batchnorm(model) -> bool:
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers(model))
 
 
+def short_run_bn_momentum(model, steps: int) -> tuple[float, list]:
+    """Lower the momentum of ``model``'s BatchNorm layers whose averaging window
+    (``1 / (1 - momentum)`` steps) exceeds :data:`~cnnbench.config.BN_WINDOW_SHARE` of a run of
+    ``steps`` optimizer steps. Returns the momentum cap and ``[(layer, its own momentum)]`` of
+    the layers lowered, to restore."""
+    cap = 1.0 - 1.0 / max(1.0, BN_WINDOW_SHARE * steps)
+    changed = []
+    for layer in _layers(model):
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.momentum > cap:
+            changed.append((layer, layer.momentum))
+            layer.momentum = cap
+    return cap, changed
+
+
 def _dropout_layers(model) -> list:
     """The Dropout layers of ``model`` (nested ones included) that drop anything."""
     return [
@@ -475,6 +490,8 @@ def train(
             jit_compile=recipe.jit_compile,
         )
 
+    total_steps = steps_per_epoch * epochs
+    bn_cap, bn_restore = short_run_bn_momentum(trained, total_steps)  # before fit() traces
     timer = EpochTimer()
     all_callbacks = [timer, *callbacks]
     ramp = DropoutRamp(epochs) if recipe.dropout_ramp else None
@@ -500,9 +517,11 @@ def train(
             verbose=verbose,
             class_weight=None if weights is None or oversample else dict(enumerate(weights)),
         )
-    finally:  # an interrupted run leaves the model's dropout rates as they were built
+    finally:  # an interrupted run leaves the model's dropout and BatchNorm as they were built
         if ramp is not None:
             ramp.restore()
+        for layer, momentum in bn_restore:
+            layer.momentum = momentum
     train_time = time.perf_counter() - start
     if trained is not model:
         model.set_weights(trained.get_weights())
@@ -541,6 +560,8 @@ def train(
             "augment_policy": augment_policy if augment else None,
             "augment_placement": augment_placement if augment else None,
             "early_stopping_patience": early_stopping,
+            # the BatchNorm momentum this short run trained with (None: the model's own)
+            "bn_momentum": round(bn_cap, 4) if bn_restore else None,
             "class_boost": None if class_boost is None else class_boost.to_dict(),
             "recipe": plan.to_dict(),
             "strategy": type(strategy).__name__,

@@ -113,7 +113,7 @@ def figure_type(backend):
     return go.Figure if backend == "plotly" else Figure
 
 
-# --- plot_history / compare_models -------------------------------------------------------------
+# --- plot_history / compare_histories ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -170,25 +170,28 @@ def test_plot_history_rejects_bad_input():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_compare_models(fitted, backend):
+def test_plot_history_of_a_dataframe(backend):
+    """Study.history() gives a DataFrame, one column per metric."""
+    hist = {"accuracy": [0.5, 0.7], "val_accuracy": [0.6, 0.55], "loss": [1.0, 0.8]}
+    fig = plots.plot_history(pd.DataFrame(hist), backend=backend)
+    assert lines(fig, 0) == {
+        "train": ([1, 2], [0.5, 0.7]),
+        "validation": ([1, 2], [0.6, 0.55]),
+        "best epoch (1)": ([1], [0.6]),
+    }
+    assert lines(fig, 1) == {"train": ([1, 2], [1.0, 0.8])}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_compare_histories_real_run(fitted, backend):
     _, history = fitted
     other = {"val_accuracy": [0.2, 0.4, 0.6]}
-    fig = plots.compare_models([history, other], ["tiny", "other"], backend=backend)
+    fig = plots.compare_histories({"tiny": {"tiny": history, "other": other}}, backend=backend)
     curves = lines(fig)
     assert list(curves) == ["tiny", "other"]
     assert curves["tiny"] == ([1, 2], pytest.approx(history.history["val_accuracy"]))
     assert curves["other"] == ([1, 2, 3], [0.2, 0.4, 0.6])
     assert axis_titles(fig) == ("Epoch", "Validation accuracy")
-
-
-def test_compare_models_rejects_bad_input(fitted):
-    _, history = fitted
-    with pytest.raises(ConfigError, match="equal length"):
-        plots.compare_models([history], ["a", "b"])
-    with pytest.raises(ConfigError, match="'val_auc' is not in the history of 'a'"):
-        plots.compare_models([history], ["a"], metric="val_auc")
-    with pytest.raises(ConfigError, match="names must be unique"):
-        plots.compare_models([history, history], ["a", "a"])
 
 
 def epoch_axis(fig, panel=0):
@@ -212,7 +215,7 @@ def test_one_epoch_history_has_one_whole_epoch_tick(backend):
     for panel in (0, 1):
         assert epoch_axis(fig, panel) == ((0.5, 1.5), [1])
         assert lines(fig, panel)["validation"][0] == [1]
-    compared = plots.compare_models([ONE_EPOCH, ONE_EPOCH], ["a", "b"], backend=backend)
+    compared = plots.compare_histories({"MNIST": {"a": ONE_EPOCH, "b": ONE_EPOCH}}, backend=backend)
     assert epoch_axis(compared) == ((0.5, 1.5), [1])
     if backend == "plotly":  # a single point is only seen through its marker
         assert all("markers" in trace.mode for trace in [*fig.data, *compared.data])
@@ -471,74 +474,7 @@ def test_per_class_bar_rejects_bad_input():
         plots.per_class_bar({})
 
 
-# --- visualize_architecture / plot_parameter_comparison ----------------------------------------
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_visualize_architecture_nested(fitted, backend):
-    model, _ = fitted
-    fig = plots.visualize_architecture(model, backend=backend)
-    features = model.get_layer("features")
-    top = [layer.name for layer in model.layers]
-    nested_at = top.index("features") + 1
-    expected = top[:nested_at] + [layer.name for layer in features.layers] + top[nested_at:]
-    if backend == "plotly":
-        table = fig.data[0]
-        assert table.type == "table"
-        assert list(table.header.values) == ["Layer", "Type", "Output shape", "Params"]
-        names, types, shapes, params = table.cells.values
-        assert [n.lstrip("\u2003└ ") for n in names] == expected
-        assert names[3].startswith("\u2003└ ")  # nested layer indented under "features"
-        assert types[2] == "Sequential" and shapes[3] == "(None, 14, 14, 4)"
-        assert params[2] == params[3] == f"{features.count_params():,}"
-        title = fig.layout.title.text
-    else:
-        texts = [t.get_text() for t in fig.axes[0].texts]
-        for name in expected:
-            assert any(t.startswith(f"{name} (") for t in texts)
-        assert len(fig.axes[0].patches) == len(expected)
-        title = fig.axes[0].get_title()
-    assert title.startswith(f"tiny: {model.count_params():,} parameters")
-
-
-def test_visualize_architecture_rejects_unbuilt_model():
-    import keras
-
-    with pytest.raises(ConfigError, match="built Keras model"):
-        plots.visualize_architecture(keras.Sequential([keras.layers.Dense(2)]))
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_plot_parameter_comparison(fitted, backend):
-    model, _ = fitted
-    features = model.get_layer("features")
-    fig = plots.plot_parameter_comparison([model, features], backend=backend)
-    (heights,) = bars(fig).values()
-    assert heights == {"tiny": model.count_params(), "features": features.count_params()}
-    assert axis_titles(fig) == ("Model", "Parameters")
-    fig = plots.plot_parameter_comparison([1000, 250], names=["a", "b"], backend=backend)
-    assert list(bars(fig).values()) == [{"a": 1000, "b": 250}]
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_plot_parameter_comparison_thousands_separators(backend):
-    fig = plots.plot_parameter_comparison(
-        [2175626, 545098], names=["custom_v2", "custom_v1"], backend=backend
-    )
-    if backend == "plotly":
-        assert list(fig.data[0].text) == ["2,175,626", "545,098"]
-        assert "%{y:,}" in fig.data[0].hovertemplate
-    else:
-        assert [t.get_text() for t in fig.axes[0].texts] == ["2,175,626", "545,098"]
-
-
-def test_plot_parameter_comparison_rejects_bad_input():
-    with pytest.raises(ConfigError, match="names is required"):
-        plots.plot_parameter_comparison([1000])
-    with pytest.raises(ConfigError, match="equal length"):
-        plots.plot_parameter_comparison([1000], names=["a", "b"])
-    with pytest.raises(ConfigError, match="Keras models or ints"):
-        plots.plot_parameter_comparison(["big"], names=["a"])
+# --- parameter_breakdown / plot_parameter_breakdown --------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -601,6 +537,16 @@ def test_plot_parameter_breakdown(small_model, dense_model, backend):
     assert list(bars(by_list)[dense]) == ["small"]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plot_parameter_breakdown_thousands_separators(small_model, backend):
+    fig = plots.plot_parameter_breakdown([small_model], backend=backend)
+    if backend == "plotly":
+        assert fig.layout.yaxis.tickformat == ","
+        assert all("%{y:,}" in trace.hovertemplate for trace in fig.data)
+    else:
+        assert fig.axes[0].yaxis.get_major_formatter()(2_175_626) == "2,175,626"
+
+
 def test_plot_parameter_breakdown_rejects_bad_input(small_model):
     import keras
 
@@ -616,7 +562,7 @@ def test_plot_parameter_breakdown_rejects_bad_input(small_model):
         plots.parameter_breakdown(keras.Sequential([keras.layers.Dense(2)]))
 
 
-# --- plot_tradeoff / plot_training_time ------------------------------------------------------
+# --- plot_tradeoff ----------------------------------------------------------------------------
 
 EXPERIMENTS = {  # dataset -> (experiment, model, params)
     "CIFAR-10": [
@@ -756,34 +702,6 @@ def test_plot_tradeoff_rejects_bad_input():
         plots.plot_tradeoff(runs.assign(**{"latency (ms)": np.nan}), x="latency (ms)")
 
 
-def stat_bars(fig, panel):
-    """``(labels, heights, error half-lengths)`` of one bar panel."""
-    if isinstance(fig, go.Figure):
-        trace = fig.data[panel]
-        return list(trace.x), list(trace.y), list(trace.error_y.array)
-    from matplotlib.container import BarContainer
-
-    ax = fig.axes[panel]
-    (container,) = [c for c in ax.containers if isinstance(c, BarContainer)]
-    errors = half_lengths(container.errorbar.lines[2][0], 1)
-    labels = [t.get_text() for t in ax.get_xticklabels()]
-    return labels, list(container.datavalues), errors
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_plot_training_time(backend):
-    runs = fake_runs()
-    fig = plots.plot_training_time(runs, backend=backend)
-    assert panel_titles(fig)[:2] == ["CIFAR-10", "MNIST"]
-    for panel, dataset in enumerate(EXPERIMENTS):
-        labels, heights, errors = stat_bars(fig, panel)
-        mean, std = seed_stats(runs, "train time (s)", dataset)
-        assert labels == LABELS[dataset]
-        assert heights == pytest.approx(mean)
-        assert errors == pytest.approx(std)
-        assert axis_titles(fig, panel)[1] == "Training time (s)"
-
-
 # --- show_samples / show_misclassified ---------------------------------------------------------
 
 
@@ -889,15 +807,11 @@ def calls(fitted, rgb_ds):
     probs = np.eye(3)[::-1][rgb_ds.y_test]
     return {
         "plot_history": lambda **kw: plots.plot_history(history, **kw),
-        "compare_models": lambda **kw: plots.compare_models([history], ["tiny"], **kw),
         "compare_histories": lambda **kw: plots.compare_histories({"tiny": {"a": history}}, **kw),
         "plot_confusion_matrix": lambda **kw: plots.plot_confusion_matrix(CM, CLASSES, **kw),
         "per_class_bar": lambda **kw: plots.per_class_bar([0.5, 0.6], **kw),
-        "visualize_architecture": lambda **kw: plots.visualize_architecture(model, **kw),
-        "plot_parameter_comparison": lambda **kw: plots.plot_parameter_comparison([model], **kw),
         "plot_parameter_breakdown": lambda **kw: plots.plot_parameter_breakdown([model], **kw),
         "plot_tradeoff": lambda **kw: plots.plot_tradeoff(fake_runs(), **kw),
-        "plot_training_time": lambda **kw: plots.plot_training_time(fake_runs(), **kw),
         "show_samples": lambda **kw: plots.show_samples(rgb_ds, n_per_class=1, **kw),
         "show_misclassified": lambda **kw: plots.show_misclassified(
             None, rgb_ds, n=2, predictions=probs, **kw
@@ -907,15 +821,11 @@ def calls(fitted, rgb_ds):
 
 FUNCTIONS = [
     "plot_history",
-    "compare_models",
     "compare_histories",
     "plot_confusion_matrix",
     "per_class_bar",
-    "visualize_architecture",
-    "plot_parameter_comparison",
     "plot_parameter_breakdown",
     "plot_tradeoff",
-    "plot_training_time",
     "show_samples",
     "show_misclassified",
 ]
@@ -980,60 +890,7 @@ def test_import_does_not_need_tensorflow():
     assert not top_level & {"tensorflow", "keras", "matplotlib", "seaborn", "pandas"}
 
 
-# --- grids of every compared model ----------------------------------------------------------
-
-
-def _history(n):
-    acc = [0.5 + 0.1 * i for i in range(n)]
-    return {"accuracy": acc, "val_accuracy": acc[::-1], "loss": acc[::-1], "val_loss": acc}
-
-
-@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
-def test_history_grid_has_a_column_per_run_with_accuracy_and_loss(backend):
-    import pandas as pd
-
-    runs = {"custom": _history(3), "alexnet": pd.DataFrame(_history(1))}
-    fig = plots.plot_history_grid(runs, title="CIFAR-10: learning curves", backend=backend)
-    if backend == "plotly":
-        titles = [a.text for a in fig.layout.annotations]
-        assert titles == [
-            "custom: accuracy", "alexnet: accuracy", "custom: loss", "alexnet: loss"
-        ]  # fmt: skip
-        assert list(fig.layout.xaxis2.range) == [0.5, 1.5]  # the 1-epoch run: whole ticks
-        assert fig.layout.title.text == "CIFAR-10: learning curves"
-    else:
-        axes = fig.axes
-        assert [a.get_title() for a in axes[:2]] == ["custom", "alexnet"]
-        ticks = [t for t in axes[1].get_xticks() if 0.5 <= t <= 1.5]  # those on the axis
-        assert axes[1].get_xlim() == (0.5, 1.5) and ticks == [1.0]
-        assert axes[0].get_ylabel() == "Accuracy" and axes[2].get_ylabel() == "Loss"
-        best = [line for line in axes[0].get_lines() if line.get_label() == "best epoch"]
-        assert list(best[0].get_xdata()) == [1]  # validation accuracy is highest at epoch 1
-
-
-def test_history_grid_rejects_what_it_cannot_draw():
-    with pytest.raises(ConfigError, match="non-empty mapping"):
-        plots.plot_history_grid({})
-    with pytest.raises(ConfigError, match="no accuracy or loss"):
-        plots.plot_history_grid({"x": {"accuracy": [0.1]}})
-
-
-@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
-def test_confusion_grid_normalises_each_panel_and_names_its_accuracy(backend):
-    names = ["cat", "dog"]
-    matrices = {"custom": ([[8, 2], [1, 9]], names), "alexnet": ([[5, 5], [0, 10]], names)}
-    fig = plots.plot_confusion_grid(matrices, title="CIFAR-10 (test)", backend=backend)
-    if backend == "plotly":
-        assert [a.text for a in fig.layout.annotations] == ["custom (85.0%)", "alexnet (75.0%)"]
-        np.testing.assert_allclose(fig.data[1].z, [[0.5, 0.5], [0.0, 1.0]])
-        assert fig.layout.coloraxis.colorbar.title.text == "share of true class"
-    else:
-        titles = [a.get_title() for a in fig.axes[:2]]
-        assert titles == ["custom (85.0%)", "alexnet (75.0%)"]
-        np.testing.assert_allclose(fig.axes[0].images[0].get_array(), [[0.8, 0.2], [0.1, 0.9]])
-        assert fig.axes[-1].get_ylabel() == "share of true class"  # the colour bar
-    with pytest.raises(ConfigError, match="one row per class name"):
-        plots.plot_confusion_grid({"x": ([[1, 2, 3]], names)})
+# --- tick labels, sample predictions, figure width --------------------------------------------
 
 
 def test_log_axis_of_the_tradeoff_is_labelled_in_short_numbers():

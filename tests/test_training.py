@@ -57,6 +57,26 @@ def test_train_returns_a_complete_timed_record(small_ds):
     assert run.history["accuracy"][-1] > 0.5  # learnt the brightness rule
 
 
+def test_a_short_run_averages_batchnorm_over_a_share_of_its_steps(small_ds):
+    from cnnbench.config import BN_WINDOW_SHARE
+    from cnnbench.training import short_run_bn_momentum
+
+    model = _model(small_ds, name="custom")
+    bns = [layer for layer in model.get_layer("features").layers if "bn" in layer.name]
+    cap, changed = short_run_bn_momentum(model, steps=21)  # a 10-step window would be half
+    assert cap == pytest.approx(1 - 1 / (BN_WINDOW_SHARE * 21))
+    assert {layer.name for layer, _ in changed} == {layer.name for layer in bns}
+    assert all(layer.momentum == pytest.approx(cap) for layer in bns)
+    for layer, momentum in changed:
+        layer.momentum = momentum
+    assert short_run_bn_momentum(model, steps=1_000)[1] == []  # long runs keep 0.9
+    assert all(layer.momentum == 0.9 for layer in bns)
+
+    run = train(model, small_ds, epochs=3, verbose=0)  # 21 steps at the auto batch of 32
+    assert run.config["bn_momentum"] == pytest.approx(cap, abs=1e-4)
+    assert all(layer.momentum == 0.9 for layer in bns)  # the model keeps its own afterwards
+
+
 def test_a_run_that_learns_says_nothing_about_chance(small_ds):
     run = train(_model(small_ds, name="custom"), small_ds, epochs=3, verbose=0)
     assert run.best_val_accuracy > 0.9 and run.warning is None
