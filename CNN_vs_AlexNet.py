@@ -117,7 +117,7 @@ from IPython.display import Markdown, display
 
 import cnnbench
 from cnnbench import plots
-from cnnbench.config import get_profile
+from cnnbench.config import TARGETED_METHODS, get_profile
 from cnnbench.discussion import header, limitations_markdown, summary_markdown
 from cnnbench.explorer import explore
 from cnnbench.models import outline
@@ -239,7 +239,7 @@ architectures["custom"].summary(expand_nested=True)
 architectures["alexnet"].summary(expand_nested=True)
 
 # %% [markdown]
-# Where the parameters sit: the dense layers hold most of the original designs' weights,
+# Where the parameters sit: the dense layers hold half or more of the original designs' weights,
 # while `custom` and `mobilenet` end with global pooling and one small classifier.
 
 # %%
@@ -297,10 +297,14 @@ display(Markdown(f"_{header(study)}_"))
 # recipe over their shorter budget):
 
 # %%
-columns = ["model", "optimizer", "peak lr", "batch", "epochs", "label smoothing",
-           "weight decay", "dropout ramp", "augmentation", "class boost"]  # fmt: skip
-recipes = recipe_table(study)[columns].drop_duplicates()
-display(recipes.style.format({"peak lr": "{:.3g}", "weight decay": "{:g}"}).hide(axis="index"))
+columns = ["dataset", "experiment", "optimizer", "peak lr", "batch", "epochs",
+           "label smoothing", "weight decay", "dropout ramp", "augmentation"]  # fmt: skip
+recipes = recipe_table(study)[columns]
+display(
+    recipes.style.format(
+        {"peak lr": "{:.3g}", "label smoothing": "{:g}", "weight decay": "{:g}"}
+    ).hide(axis="index")
+)
 if len(variant_table(study)):
     display(
         variant_table(study)[["model", "params", "val acc (%)", "s/epoch", "chosen"]]
@@ -347,10 +351,11 @@ display(pd.DataFrame(rows).style.format(precision=2).hide(axis="index"))
 # ### Learning curves
 #
 # Validation accuracy per epoch of every compared cell (first seed). The one-cycle schedule
-# raises the learning rate for the first fifth of the run and then lowers it to zero, so the
-# curves climb fastest at the end. A plain network's run too short in optimizer steps starts
-# without dropout and raises it to the model's rate over the epochs (the recipe table's
-# `dropout ramp`), so its training loss can rise while it learns.
+# raises the learning rate for the first fifth of the run and then lowers it to zero: most of
+# the gain comes in the first epochs, and the last ones, at a low rate, settle the weights
+# (a run cut before the end loses that). A plain network's run too short in optimizer steps
+# starts without dropout and raises it to the model's rate over the epochs (the recipe
+# table's `dropout ramp`).
 # The y axes start where the curves do, not at 0: MNIST's spans about two points.
 
 # %%
@@ -452,15 +457,17 @@ for key in best.values():
 # targeted at its weakest validation classes (oversampled, or weighted in the loss).
 
 # %%
+print(f"{label(best[True])} on CIFAR-10, test, mean over the seeds:")
 display(class_report(study, best[True]).style.format(precision=3))
 table = per_class_table(study, "cifar10")
+model = study.model_of(best[True])
+# per_class_table's F1 columns, in order, are these cells' (those that ran)
+cells = [f"cifar10/{model}", best[True], *(f"{best[True]}+{m}" for m in TARGETED_METHODS)]
+cells = [key for key in cells if key in study.results]
 columns = [c for c in table.columns if c.startswith("test F1")]
 plots.per_class_bar(
-    {
-        c.removeprefix("test F1").strip(" +") or "no augmentation": table[c].to_dict()
-        for c in columns
-    },
-    title=f"CIFAR-10, {study.model_of(best[True])}: test F1 per class, mean over the seeds",
+    {label(key): table[c].to_dict() for key, c in zip(cells, columns, strict=True)},
+    title=f"CIFAR-10: test F1 per class of {model}'s cells, mean over the seeds",
     backend=PLOT_BACKEND,
 )
 

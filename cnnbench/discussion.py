@@ -223,16 +223,21 @@ def _gap_sentence(table) -> str:
 
 
 def _interaction_sentence(table) -> str:
+    """Signed either way: augmentation may lower both models' accuracy, and then "helped more"
+    would misread a smaller loss as a gain."""
     parts = []
     for _, row in table.iterrows():
         reference, other = row["comparison"].split(" vs ")
         diff = row["difference (pp)"]
-        more = "more" if diff >= 0 else "less"
-        parts.append(f"{abs(diff):.2f} points {more} than {other} ({_verdict(row['p exact'])})")
+        side = "better" if diff >= 0 else "worse"
+        parts.append(
+            f"{abs(diff):.2f} points {side} than for {other} "
+            f"({row['effect on second (pp)']:+.2f}; {_verdict(row['p exact'])})"
+        )
     return (
-        f"**Interaction**: augmentation helped {reference} "
-        + "; ".join(parts)
-        + " (the paired difference of the two models' augmentation effects)."
+        f"**Interaction** (the paired difference of two models' augmentation effects): for "
+        f"{reference} augmentation changed test accuracy by "
+        f"{table['effect on first (pp)'].iloc[0]:+.2f} points, " + "; ".join(parts) + "."
     )
 
 

@@ -826,6 +826,7 @@ def _history_mpl(curves, epochs, title):
             ax.plot(curve.x, curve.y, label=curve.label, color=COLORS[curve.kind], **style)
         ax.set(title=_label(metric), ylabel=_label(metric))
         _epoch_axis_mpl(ax, epochs[metric])
+        _mark_zoomed_y(ax)
         ax.legend()
     fig.suptitle(title)
     return fig
@@ -863,6 +864,7 @@ def _lines_mpl(panels, styles, epochs, metric, title):
             ax.plot(x, values, marker="o", color=colour, ls=MPL_DASHES[dash], label=label)
         ax.set(title=dataset, ylabel=_label(metric))
         _epoch_axis_mpl(ax, epochs[dataset])
+        _mark_zoomed_y(ax)
     handles = {line.get_label(): line for ax in axes[0] for line in ax.get_lines()}
     fig.legend(handles.values(), handles.keys(), loc="outside right upper")
     fig.suptitle(title)
@@ -910,7 +912,7 @@ def _heatmap_mpl(z, text, names, normalize, title):
         vmax=1 if normalize else None,
         xticklabels=names,
         yticklabels=names,
-        annot_kws={"fontsize": 8},
+        annot_kws={"fontsize": 9},
         square=True,
         cbar_kws={
             "label": COLORBAR_TITLES[normalize],
@@ -921,6 +923,7 @@ def _heatmap_mpl(z, text, names, normalize, title):
         ax=ax,
     )
     ax.set(title=title, xlabel="Predicted label", ylabel="True label")
+    ax.tick_params(axis="y", labelrotation=0)  # seaborn's vertical labels overlap when long
     if max(len(n) for n in names) > 4:  # long class names would run into each other
         ax.tick_params(axis="x", labelrotation=45)
         for tick in ax.get_xticklabels():
@@ -1061,14 +1064,23 @@ def _tradeoff_mpl(panels, colours, sides, x, y, title):
             from matplotlib.ticker import FuncFormatter, LogLocator
 
             # a span of less than a decade would otherwise label every minor tick in
-            # scientific notation, on top of each other: 1-2-5 ticks, written 300k, 2M
+            # scientific notation, on top of each other: 1-2-3-5 ticks, written 300k, 2M
             ax.set_xscale("log")
-            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short_number(v)))
             ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-        ax.margins(x=0.2)  # room for the labels of the outermost points
+        ax.margins(x=0.3)  # room for the labels of the outermost points
+        _mark_zoomed_y(ax)
     fig.suptitle(title)
     return fig
+
+
+def _mark_zoomed_y(ax):
+    """Say so in the y label when the value axis does not start at 0 (a zoomed axis magnifies
+    small differences)."""
+    low = ax.get_ylim()[0]
+    if low > 0:
+        ax.set_ylabel(f"{ax.get_ylabel()} (axis from {low:.3g}, not 0)")
 
 
 def _short_number(value):
@@ -1118,6 +1130,10 @@ def _breakdown_mpl(models, parts, title):
         ax.bar_label(bars, labels=part.labels, label_type="center", fontsize=8)
         bottom += counts
     ax.set_xticks(positions, models)
+    if len(models) > 4:  # names like custom_v1 run into each other at the capped width
+        ax.tick_params(axis="x", labelrotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     ax.set(title=title, xlabel="Model", ylabel="Parameters")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1))

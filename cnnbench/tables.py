@@ -416,6 +416,7 @@ def recipe_table(study: Study) -> pd.DataFrame:
         boost = config.get("class_boost")
         rows.append(
             {
+                "dataset": display_name(key.split("/")[0]),
                 "experiment": label(key),
                 "model": config["model"],
                 "recipe": recipe["name"],
@@ -426,7 +427,7 @@ def recipe_table(study: Study) -> pd.DataFrame:
                 "epochs": config["epochs"],
                 "label smoothing": recipe["label_smoothing"],
                 "weight decay": recipe["weight_decay"],
-                "dropout ramp": recipe.get("dropout_ramp", False),  # absent before it existed
+                "dropout ramp": recipe["dropout_ramp"],
                 "augmentation": config["augment_policy"] or "none",
                 "class boost": (
                     f"{boost['method'].replace('_', ' ')} x{boost['factor']:g}" if boost else "none"

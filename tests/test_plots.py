@@ -1,6 +1,7 @@
 """Figures of cnnbench.plots, both backends, headless: structure, values, saving and errors."""
 
 import math
+import re
 
 import matplotlib
 
@@ -85,10 +86,13 @@ def lines(fig, panel=0):
 
 
 def axis_titles(fig, panel=0):
+    """The axis titles, without Matplotlib's note that a value axis does not start at 0
+    (tested on its own below)."""
     if isinstance(fig, go.Figure):
         suffix = "" if panel == 0 else str(panel + 1)
         return fig.layout[f"xaxis{suffix}"].title.text, fig.layout[f"yaxis{suffix}"].title.text
-    return fig.axes[panel].get_xlabel(), fig.axes[panel].get_ylabel()
+    ylabel = re.sub(r" \(axis from [^)]*, not 0\)$", "", fig.axes[panel].get_ylabel())
+    return fig.axes[panel].get_xlabel(), ylabel
 
 
 def bars(fig):
@@ -918,3 +922,31 @@ def test_figures_fit_colabs_width(rgb_ds):
     scores = {f"run {i}": {f"class {c}": 0.5 for c in range(15)} for i in range(8)}
     fig = plots.per_class_bar(scores, backend="matplotlib")
     assert fig.get_size_inches()[0] <= plots.MAX_WIDTH_IN
+
+
+def test_matplotlib_value_axes_that_do_not_start_at_zero_say_so():
+    history = {"accuracy": [0.93, 0.99], "val_accuracy": [0.94, 0.98], "loss": [0.6, 0.5]}
+    fig = plots.plot_history(history, backend="matplotlib")
+    accuracy, loss = fig.axes[0], fig.axes[1]
+    assert accuracy.get_ylim()[0] > 0 and "not 0)" in accuracy.get_ylabel()
+    assert "not 0)" in loss.get_ylabel()
+    from_zero = plots.plot_history({"accuracy": [0.0, 0.5]}, backend="matplotlib").axes[0]
+    if from_zero.get_ylim()[0] <= 0:
+        assert "not 0" not in from_zero.get_ylabel()
+
+
+def test_confusion_matrix_labels_are_horizontal_and_breakdown_names_rotate():
+    names = ["airplane", "automobile", "bird"]
+    fig = plots.plot_confusion_matrix(
+        [[5, 1, 0], [0, 6, 0], [1, 0, 4]], names, normalize=False, backend="matplotlib"
+    )
+    assert all(t.get_rotation() == 0 for t in fig.axes[0].get_yticklabels())
+    import keras
+
+    def tiny(name):
+        inputs = keras.Input((8, 8, 1))
+        return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(inputs)), name=name)
+
+    models = {f"model_{i}": tiny(f"model_{i}") for i in range(5)}
+    bars = plots.plot_parameter_breakdown(models, backend="matplotlib").axes[0]
+    assert all(t.get_rotation() == 30 for t in bars.get_xticklabels())

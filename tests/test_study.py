@@ -345,7 +345,8 @@ def test_summary_states_numbers_computed_from_the_results(one_go):
     for model, plain, augmented in one_go.augmentation_pairs("mnist"):
         effect = 100 * (one_go.accuracies(augmented, "test") - one_go.accuracies(plain, "test"))
         assert f"{model} {effect[0]:+.2f} (one seed: untested)" in text
-    assert "**Overfitting**" in text and "**Interaction**: augmentation helped custom" in text
+    assert "**Overfitting**" in text and "**Interaction** (the paired difference" in text
+    assert "for custom augmentation changed test accuracy by" in text
     for name in one_go.weakest_classes(best).index:
         assert f"{name} (F1 " in text
     assert "With one seed no difference is tested" in text
