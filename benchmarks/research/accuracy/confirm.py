@@ -90,9 +90,6 @@ def summary():
     for r in rows:
         groups.setdefault((r["dataset"], r["config"], r["epochs"]), []).append(r)
 
-    def cell(v):
-        return f"{np.mean(v):.2f} ± {np.std(v, ddof=1):.2f}" if len(v) > 1 else f"{v[0]:.2f}"
-
     print(
         "| dataset | config | params | epochs | seeds | val (%) | val + TTA (%) | TTA on val "
         "(pp, p t) | test (%) | test + TTA (%) | reported test (%) | train s |"
@@ -104,18 +101,19 @@ def summary():
         test = [100 * r["test_acc"] for r in mine]
         tta_val = [100 * r.get("val_acc_tta", np.nan) for r in mine]
         tta_test = [100 * r.get("test_acc_tta", np.nan) for r in mine]
-        choice, reported = "–", cell(test)
+        choice, reported = "–", probe.cell(test)
         if dataset in TTA_DATASETS:
             gain = np.mean(tta_val) - np.mean(val)
             p_t = paired_test(tta_val, val).p_t if len(mine) > 1 else float("nan")
             use = gain > 0  # chosen on validation only
             choice = f"{gain:+.2f} ({p_t:.2g}): {'used' if use else 'not used'}"
-            reported = cell(tta_test if use else test)
+            reported = probe.cell(tta_test if use else test)
         print(
             f"| {dataset} | {config} | {mine[0]['params']:,} | {epochs} | "
-            f"{','.join(str(r['seed']) for r in mine)} | {cell(val)} | "
-            f"{cell(tta_val) if dataset in TTA_DATASETS else '–'} | {choice} | {cell(test)} | "
-            f"{cell(tta_test) if dataset in TTA_DATASETS else '–'} | **{reported}** | "
+            f"{','.join(str(r['seed']) for r in mine)} | {probe.cell(val)} | "
+            f"{probe.cell(tta_val) if dataset in TTA_DATASETS else '–'} | {choice} | "
+            f"{probe.cell(test)} | "
+            f"{probe.cell(tta_test) if dataset in TTA_DATASETS else '–'} | **{reported}** | "
             f"{np.mean([r['train_s'] for r in mine]):.0f} |"
         )
 

@@ -207,6 +207,11 @@ def baseline_of(config):
     return None if config in ("custom", "alexnet") else "custom"
 
 
+def cell(v):
+    """Mean ± standard deviation (ddof 1) of a list of percentages; the value alone for one."""
+    return f"{np.mean(v):.2f} ± {np.std(v, ddof=1):.2f}" if len(v) > 1 else f"{v[0]:.2f}"
+
+
 def summary():
     from cnnbench.stats import paired_test
 
@@ -217,9 +222,6 @@ def summary():
         "diff val (pp) | diff TTA (pp) | p t | sec/epoch |"
     )
     print("|---|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|")
-
-    def cell(v):
-        return f"{np.mean(v):.2f} ± {np.std(v, ddof=1):.2f}" if len(v) > 1 else f"{v[0]:.2f}"
 
     for config, epochs in dict.fromkeys((r["config"], r["epochs"]) for r in rows):
         seeds = sorted(s for (c, e, s) in runs if (c, e) == (config, epochs))
