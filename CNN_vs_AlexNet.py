@@ -123,6 +123,7 @@ from cnnbench.explorer import explore
 from cnnbench.models import outline
 from cnnbench.plan import display_name, label
 from cnnbench.runner import resolve_profile, run_study
+from cnnbench.stats import format_p
 from cnnbench.tables import (
     augmentation_table,
     class_report,
@@ -135,6 +136,7 @@ from cnnbench.tables import (
     recipe_table,
     runs_frame,
     targeted_table,
+    training_table,
     variant_table,
 )
 
@@ -169,7 +171,7 @@ datasets = {
 }
 for ds in datasets.values():
     print(f"{display_name(ds.name)}: {ds.variant} (source: {ds.source})")
-plots.show_samples(datasets["cifar10"], n_per_class=2, backend=PLOT_BACKEND)
+plots.show_samples(datasets["cifar10"], n_per_class=3, backend=PLOT_BACKEND)
 
 # %% [markdown]
 # ## 2. Stratified sampling
@@ -293,6 +295,18 @@ study = run_study(
 display(Markdown(f"_{header(study)}_"))
 
 # %% [markdown]
+# What the study trained, cell by cell (the same table whether its runs were trained just now or
+# loaded from `ARTIFACTS`, where a finished run is kept): epochs, seeds, training time a seed and
+# the validation accuracy every choice is made on.
+
+# %%
+display(
+    training_table(study)
+    .style.format({"train s/seed": "{:,.0f}", "val acc (%)": "{:.2f}"})
+    .hide(axis="index")
+)
+
+# %% [markdown]
 # How each cell was trained (`recipe="auto"`; the variants train with the compared runs'
 # recipe over their shorter budget):
 
@@ -327,7 +341,7 @@ display(comparison[columns].style.format(precision=2, thousands=",", na_rep="–
 
 # %% [markdown]
 # The original study's promises beside this run (CIFAR-10 here is the copy printed in section 1;
-# the original's numbers were chosen on its test set):
+# the original's numbers were chosen on its test set, after 30-60 epochs):
 
 # %%
 promised = {
@@ -344,7 +358,8 @@ for (dataset, model), value in promised.items():
         row = next((r for _, r in rows_of.iterrows() if r["model"] == model), None)
     if row is not None:
         rows.append({"dataset": dataset, "model": row["model"], "original promised (%)": value,
-                     "this run, test (%)": row["test acc (%)"], "seeds": row["seeds"]})  # fmt: skip
+                     "this run, test (%)": row["test acc (%)"], "epochs": row["epochs"],
+                     "seeds": row["seeds"]})  # fmt: skip
 display(pd.DataFrame(rows).style.format(precision=2).hide(axis="index"))
 
 # %% [markdown]
@@ -473,8 +488,8 @@ plots.per_class_bar(
 
 # %%
 targeted_table(study).drop(columns=["p exact", "p t-test"]).style.format(
-    precision=3, na_rep="–"
-).hide(axis="index")
+    precision=2, na_rep="–"
+).format({"boosted F1": "{:.3f}"}).hide(axis="index")
 
 # %% [markdown]
 # ### Explore
@@ -492,8 +507,12 @@ explore(study, datasets, backend=PLOT_BACKEND)
 # rests on, in one table.
 
 # %%
-display(Markdown(summary_markdown(study)))
-display(paired_tests_table(study).style.format(precision=3, na_rep="–").hide(axis="index"))
+display(Markdown(summary_markdown(study, level=3)))
+display(
+    paired_tests_table(study)
+    .style.format({"difference (pp)": "{:+.2f}", "p exact": format_p, "p t-test": format_p})
+    .hide(axis="index")
+)
 
 # %% [markdown]
 # ## 8. Limitations

@@ -383,7 +383,7 @@ PROFILES = {
         val_fraction=0.1,  # drawn from the training images outside the sample
         test_fraction=1.0,  # the official test sets
         # variant selection / every compared and targeted cell
-        epochs={"cifar10": Epochs(2, 6), "mnist": Epochs(1, 2), "images": Epochs(1, 8)},
+        epochs={"cifar10": Epochs(1, 4), "mnist": Epochs(1, 1), "images": Epochs(1, 8)},
         recipe="auto",
         batch_size=None,
         patience=None,  # one-cycle schedule: train every epoch

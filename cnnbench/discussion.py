@@ -52,23 +52,30 @@ def header(study: Study) -> str:
     )
 
 
-def summary_markdown(study: Study, k: int = 3) -> str:
+def summary_markdown(study: Study, k: int = 3, level: int = 2) -> str:
     """The study's findings in Markdown; every number is computed from the results.
 
-    ``k`` is how many weakest classes and confusions to name per dataset.
+    ``k`` is how many weakest classes and confusions to name per dataset; ``level`` the heading
+    level of its title ("Summary"; its "Findings" and "In detail" parts one below).
     """
-    lines = ["## Summary", "", f"_{header(study)}_", ""]
+    part = "#" * (level + 1)
+    lines = [f"{'#' * level} Summary", "", f"_{header(study)}_", ""] + _sample_caveat(study)
+    findings = _findings(study, k)
+    if findings:
+        lines += [f"{part} Findings", ""]
+        lines += [f"{i}. {item}" for i, item in enumerate(findings, 1)] + [""]
+        lines += [f"_{_significance_sentence(study).strip()}_", ""]
     runs = [r for by_seed in study.runs.values() for r in by_seed.values()]
     total = sum(r["timings"]["total_s"] for r in runs)
     per_seed = f" ({len(runs)} seed runs)" if study.seeds > 1 else ""
     lines += [
+        f"{part} In detail",
+        "",
         f"{len(study.results)} experiments{per_seed} took {total / 60:.1f} min of training and "
-        "evaluation in all."
-        + (" Numbers are means over the seeds." if per_seed else "")
-        + _significance_sentence(study),
+        "evaluation in all." + (" Numbers are means over the seeds." if per_seed else ""),
         "",
     ]
-    lines += _sample_caveat(study) + _variant_sentence(study)
+    lines += _variant_sentence(study)
     for dataset in study.datasets:
         lines += _dataset_findings(study, dataset, k) + [""]
     missing = study.missing()
@@ -78,6 +85,166 @@ def summary_markdown(study: Study, k: int = 3) -> str:
             f"finished ({', '.join(missing)}); rerun the study to complete it._"
         )
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _findings(study: Study, k: int) -> list[str]:
+    """The opening findings: what a reader should take away, one plain sentence per question the
+    study asks (winner and cost, augmentation, the interaction, overfitting, confusions, training
+    size), over every dataset whose compared cells have all finished."""
+    datasets = [
+        d
+        for d in study.datasets
+        if study.compared_keys(d) and all(key in study.results for key in study.compared_keys(d))
+    ]
+    if not datasets:
+        return []
+    items = [_winner_finding(study, datasets)]
+    augmentation = augmentation_table(study)
+    augmentation = augmentation[augmentation["dataset"].isin([display_name(d) for d in datasets])]
+    if len(augmentation):
+        items.append(_augmentation_finding(augmentation))
+    interaction = interaction_table(study)
+    interaction = interaction[interaction["dataset"].isin([display_name(d) for d in datasets])]
+    if len(interaction):
+        items.append(_interaction_finding(interaction))
+    if len(augmentation):
+        items.append(_overfitting_finding(augmentation))
+    items.append(_confusion_finding(study, datasets[0], k))
+    if len(study.spec.fractions) > 1:
+        items.append(_data_efficiency_finding(study, datasets[0]))
+    return items
+
+
+def _winner_finding(study: Study, datasets: list[str]) -> str:
+    parts = []
+    for dataset in datasets:
+        keys = study.compared_keys(dataset)
+        best = study.best_key(dataset)
+        others = [key for key in keys if study.model_of(key) != study.model_of(best)]
+        text = f"on {display_name(dataset)}, **{label(best)}** ({_pct(_test(study, best))} test)"
+        if others:
+            rival = study.argmax_val(others)
+            paired = paired_test(study.accuracies(best, "test"), study.accuracies(rival, "test"))
+            params = [study.result(key)["test"]["params"] for key in (best, rival)]
+            times = [study.mean(key, "train", "train_time_s") for key in (best, rival)]
+            text += (
+                f", {100 * paired.mean_difference:+.2f} points against the best other model, "
+                f"{label(rival)} ({_verdict(paired.p_exact if paired.n > 1 else None)}), with "
+                f"{params[0]:,} parameters to its {params[1]:,} and {times[0]:,.0f} s of "
+                f"training a seed to its {times[1]:,.0f} s"
+            )
+        parts.append(text)
+    return (
+        "**Which model wins** (the best cell on validation, its test accuracy): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _augmentation_finding(table) -> str:
+    parts = []
+    for dataset, rows in table.groupby("dataset", sort=False):
+        effects = rows["effect (pp)"]
+        up = int((effects > 0).sum())
+        verdicts = [_verdict(p) for p in rows["p exact"]]
+        significant = verdicts.count("significant")
+        if up == 0:
+            change = "lowered test accuracy for every model"
+        elif up == len(rows):
+            change = "raised test accuracy for every model"
+        else:
+            change = f"raised test accuracy for {up} of {len(rows)} models"
+        tested = (
+            "one seed: untested"
+            if "one seed: untested" in verdicts
+            else f"{significant or 'none'} significant"
+        )
+        parts.append(
+            f"on {dataset} it {change} ({effects.min():+.2f} to {effects.max():+.2f} points; "
+            f"{tested})"
+        )
+    return "**Augmentation** (the original study's, at an equal budget): " + "; ".join(parts) + "."
+
+
+def _interaction_finding(table) -> str:
+    parts = []
+    for dataset, rows in table.groupby("dataset", sort=False):
+        reference = rows["comparison"].iloc[0].split(" vs ")[0]
+        for _, row in rows.iterrows():
+            other = row["comparison"].split(" vs ")[1]
+            if (
+                other != "alexnet"
+                and len(rows) > 1
+                and "alexnet" in set(rows["comparison"].str.split(" vs ").str[1])
+            ):
+                continue  # the original claim is about alexnet; the table has the others
+            diff = row["difference (pp)"]
+            parts.append(
+                f"on {dataset}, augmentation did {abs(diff):.2f} points "
+                f"{'better' if diff >= 0 else 'worse'} for {reference} than for {other} "
+                f"({_verdict(row['p exact'])})"
+            )
+    return (
+        "**Does augmentation help the lean model more** (the original's claim): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _overfitting_finding(table) -> str:
+    worst = table.loc[table["train-val gap (pp)"].idxmax()]
+    with_aug = table[table["dataset"] == worst["dataset"]]["train-val gap + aug (pp)"]
+    gap = worst["train-val gap (pp)"]
+    return (
+        f"**Overfitting**: without augmentation {worst['model']} ends {gap:.1f}"
+        f" points more accurate on its training images than on validation ({worst['dataset']}, "
+        f"the largest gap); with augmentation the {worst['dataset']} gaps are "
+        f"{with_aug.min():.1f} to {with_aug.max():.1f} points (training accuracy is measured "
+        "with dropout and augmentation on, so it can fall below validation)."
+    )
+
+
+def _confusion_finding(study: Study, dataset: str, k: int) -> str:
+    best = study.best_key(dataset)
+    names = study.result(best)["val"]["class_names"]
+    weakest = list(study.weakest_classes(best, min(k, len(names))).index)
+    text = (
+        f"**Where it fails**: {label(best)}'s weakest {display_name(dataset)} classes on "
+        f"validation are {', '.join(map(str, weakest))}"
+    )
+    pairs = confused_pairs(study, best, 1)
+    if len(pairs):
+        top = pairs.iloc[0]
+        errors = int(study.confusion_matrix(best).to_numpy().sum()) - int(
+            np.trace(study.confusion_matrix(best).to_numpy())
+        )
+        text += (
+            f"; its most frequent test confusion, {top['true']} taken for {top['predicted']}, "
+            f"is {top['images']:,} of its {errors:,} test errors over the seeds"
+        )
+    return text + "."
+
+
+def _data_efficiency_finding(study: Study, dataset: str) -> str:
+    fractions = sorted(study.spec.fractions)
+    cells = {}
+    for e in study.experiments():
+        if e.dataset == dataset and e.key in study.results:
+            cells.setdefault(e.model, {})[e.fraction] = _test(study, e.key)
+    models = [m for m, by in cells.items() if len(by) == len(fractions)]
+    if len(models) < 2:
+        return "**Training-set size**: the curve has not finished for two models yet."
+    a, b = models[:2]
+    lead = [100 * (cells[a][f] - cells[b][f]) for f in fractions]
+    parts = ", ".join(f"{f:.0%} {d:+.1f}" for f, d in zip(fractions, lead, strict=True))
+    return (
+        f"**Training-set size** ({display_name(dataset)}, share of each class's images): "
+        f"{a}'s test accuracy minus {b}'s is {parts} points."
+    )
+
+
+def _test(study: Study, key: str) -> float:
+    return float(study.accuracies(key, "test").mean())
 
 
 def _pct(fraction: float) -> str:

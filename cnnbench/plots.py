@@ -38,6 +38,7 @@ SPLITS = ("train", "val", "test")
 SAVE_FORMATS = {"plotly": (".html", ".png", ".svg", ".pdf"), "matplotlib": (".png", ".svg", ".pdf")}
 HISTORY_METRICS = ("accuracy", "loss")
 REPORT_SUMMARY_KEYS = ("accuracy", "macro avg", "weighted avg", "micro avg")
+SAMPLE_COLUMNS = 10  # classes side by side in show_samples: ten fill a ~1,000-px output
 PALETTE = (  # seaborn "deep": ten distinct hues, the same in both backends
     "#4C72B0",
     "#DD8452",
@@ -269,17 +270,23 @@ def plot_parameter_breakdown(models, names=None, title=None, *, backend="plotly"
 
 
 def show_samples(ds, n_per_class=5, split="train", *, backend="plotly", save_path=None):
-    """Grid of the first ``n_per_class`` images of each class (one row per class) of a Dataset."""
+    """Grid of the first ``n_per_class`` images of each class of a Dataset: one column per
+    class, titled with its name (at most ``SAMPLE_COLUMNS`` classes side by side; more classes
+    continue in blocks below), so ten classes fit a notebook's width."""
     _check_output(backend, save_path)
     check_positive_int("n_per_class", n_per_class)
     x, y, names = _split_arrays(ds, split)
-    images = []
-    for label in range(len(names)):
-        idx = list(np.flatnonzero(y == label)[:n_per_class])
-        images += [x[i] for i in idx] + [None] * (n_per_class - len(idx))
-    grid = _Grid(
-        images, [""] * len(images), n_per_class, names, f"Samples per class ({split} split)"
-    )
+    ncols = min(len(names), SAMPLE_COLUMNS)
+    images, titles = [], []
+    for start in range(0, len(names), ncols):
+        block = range(start, min(start + ncols, len(names)))
+        picked = {c: list(np.flatnonzero(y == c)[:n_per_class]) for c in block}
+        for row in range(n_per_class):
+            for c in range(start, start + ncols):
+                idx = picked.get(c, [])
+                images.append(x[idx[row]] if row < len(idx) else None)
+                titles.append(names[c] if row == 0 and c in picked else "")
+    grid = _Grid(images, titles, ncols, None, f"Samples per class ({split} split)")
     return _render(backend, save_path, _grid_plotly, _grid_mpl, grid)
 
 
@@ -1141,7 +1148,7 @@ def _breakdown_mpl(models, parts, title):
 
 
 def _grid_plotly(grid):
-    cell_px = 150 if grid.row_labels else 170
+    cell_px = min(150 if grid.row_labels else 170, (100 * MAX_WIDTH_IN - 120) // grid.ncols)
     height = 90 + cell_px * grid.nrows
     fig = make_subplots(
         rows=grid.nrows,
@@ -1163,8 +1170,14 @@ def _grid_plotly(grid):
 
 
 def _grid_mpl(grid):
+    # Cells shrink to fit the capped width, and rows with them (no gaps between the rows);
+    # a row of two-line titles needs about 0.35 in above its images.
+    cell = min(1.6, (MAX_WIDTH_IN - 1) / grid.ncols)
+    lines = max((t.count("\n") + 1 for t in grid.titles if t), default=0)
     fig, axes = _subplots(
-        grid.nrows, grid.ncols, figsize=(1.6 * grid.ncols + 1, 1.7 * grid.nrows + 0.6)
+        grid.nrows,
+        grid.ncols,
+        figsize=(cell * grid.ncols + 1, (cell + 0.05 + 0.17 * lines) * grid.nrows + 0.6),
     )
     for ax in axes.flat:
         ax.set(xticks=[], yticks=[])

@@ -23,6 +23,7 @@ from cnnbench.discussion import header, summary_markdown
 from cnnbench.errors import ConfigError
 from cnnbench.plan import display_name, label
 from cnnbench.results import Study
+from cnnbench.stats import format_p
 from cnnbench.store import STUDY_FILE, load_study
 from cnnbench.tables import (
     augmentation_table,
@@ -68,8 +69,8 @@ FORMATS = {
     "test macro F1": "{:.3f}",
     "boosted F1": "{:.3f}",
     "vs uniform (pp)": "{:+.2f}",
-    "p exact": "{:.3g}",
-    "p t-test": "{:.3g}",
+    "p exact": format_p,
+    "p t-test": format_p,
 }
 
 
@@ -79,6 +80,8 @@ def _cell(value, fmt: str | None) -> str:
         return "yes" if value else "no"
     if value is None or (isinstance(value, Real) and math.isnan(value)):
         return "–"
+    if callable(fmt):
+        return fmt(value)
     if fmt is not None and isinstance(value, Real):
         return fmt.format(value)
     if isinstance(value, Integral):
@@ -91,7 +94,8 @@ def _cell(value, fmt: str | None) -> str:
 def markdown_table(frame: pd.DataFrame, formats: dict | None = None, index: bool = False) -> str:
     """A GitHub-flavoured Markdown table; numeric columns are right-aligned.
 
-    ``formats`` maps column names to ``str.format`` patterns (default :data:`FORMATS`);
+    ``formats`` maps column names to ``str.format`` patterns or functions (default
+    :data:`FORMATS`);
     ``index=True`` adds the index as the first column.
     """
     formats = FORMATS if formats is None else formats
@@ -169,7 +173,7 @@ def readme_markdown(study: Study, k: int = 3) -> str:
             "",
             markdown_table(augmentation.drop(columns=["p exact", "p t-test"])),
         ]
-    summary = summary_markdown(study, k).replace("## Summary", "#### Findings")
+    summary = summary_markdown(study, k, level=4)
     summary = summary.replace(f"_{header(study)}_\n\n", "")  # said once, above the tables
     parts += [summary, paired_tests_markdown(study)]
     return "\n".join(parts)

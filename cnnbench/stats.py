@@ -45,6 +45,14 @@ TIE_TOLERANCE = 1e-12
 ALTERNATIVES = ("two-sided", "greater", "less")
 
 
+def format_p(p, prefix: str = "") -> str:
+    """A p value as tables and sentences show it: three significant digits, ``< 0.001`` below
+    that (``0.000`` would read as impossible), a dash when there is none (one seed)."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{prefix}{p:.3g}"
+
+
 def _as_values(name: str, values) -> np.ndarray:
     """``values`` as a 1-D float array of at least one finite number, else ``ConfigError``."""
     try:
@@ -207,7 +215,7 @@ class PairedTest:
             return f"{head} (one seed: no test)"
 
         sided = "" if self.alternative == "two-sided" else f"one-sided ({self.alternative}) "
-        p = "< 0.001" if self.p_exact < 0.001 else f"= {self.p_exact:.3g}"
+        p = format_p(self.p_exact, prefix="= ")
         level = _percent(alpha)
         verdict = f"significant at {level}" if self.significant(alpha) else "not significant"
         detail = f"paired over {self.n} seeds, exact {sided}sign-flip p {p}: {verdict}"
@@ -219,7 +227,7 @@ class PairedTest:
                 f"needs >= {_seeds_needed(alpha, self.alternative)} seeds"
             )
         if not math.isnan(self.p_t):  # the parametric view, assuming normal differences
-            detail += f"; paired t-test p {'< 0.001' if self.p_t < 0.001 else f'= {self.p_t:.3g}'}"
+            detail += f"; paired t-test p {format_p(self.p_t, prefix='= ')}"
         return f"{head} ({detail})"
 
 

@@ -78,6 +78,40 @@ def comparison_table(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
+def training_table(study: Study) -> pd.DataFrame:
+    """What the study trained, in grid order: per finished experiment its epochs, seeds, mean
+    training seconds a seed, validation accuracy (the number every choice is made on) and the
+    hardware it ran on; the same whether the runs were trained now or loaded from disk."""
+    rows = []
+    for key in study.expected_keys():
+        if key not in study.results:
+            continue
+        runs = study.seed_results(key)
+        rows.append(
+            {
+                "dataset": display_name(key.split("/")[0]),
+                "experiment": label(key),
+                "epochs": runs[0]["train"]["epochs_run"],
+                "seeds": len(runs),
+                "train s/seed": float(np.mean([r["train"]["train_time_s"] for r in runs])),
+                "val acc (%)": 100 * float(study.accuracies(key, "val").mean()),
+                "hardware": "; ".join(dict.fromkeys(r["environment"]["hardware"] for r in runs)),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "dataset",
+            "experiment",
+            "epochs",
+            "seeds",
+            "train s/seed",
+            "val acc (%)",
+            "hardware",
+        ],
+    )
+
+
 def runs_frame(study: Study) -> pd.DataFrame:
     """One row per finished seed run (unfinished experiments' finished seeds too): the per-seed
     numbers the tables average."""

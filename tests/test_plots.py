@@ -718,10 +718,29 @@ def test_show_samples(request, ds_name, backend):
     if backend == "plotly":
         first = fig.data[0].z
         assert np.asarray(first).shape == (*ds.input_shape[:2], 3)
-        labels = [fig.get_subplot(row, 1).yaxis.title.text for row in (1, 2, 3)]
+        titles = [a.text for a in fig.layout.annotations]
     else:
-        labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
-    assert labels == list(CLASSES)
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == list(CLASSES)  # one column per class, named once, in the first row
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_show_samples_wraps_many_classes_into_blocks(backend):
+    """A 100-class dataset must not make a 100-column figure: blocks of SAMPLE_COLUMNS."""
+    names = tuple(f"c{i}" for i in range(23))
+    y_train, y_test = np.repeat(np.arange(len(names)), 10), np.repeat(np.arange(len(names)), 2)
+    x_train, x_test = (np.zeros((len(y), 8, 8, 3), np.uint8) for y in (y_train, y_test))
+    ds = from_arrays(x_train, y_train, x_test, y_test, class_names=names)
+    fig = plots.show_samples(ds, n_per_class=2, split="test", backend=backend)
+    assert image_count(fig) == 2 * len(names)
+    if backend == "plotly":
+        titles = [a.text for a in fig.layout.annotations if a.text]
+        rows, cols = fig._get_subplot_rows_columns()
+        assert (len(rows), len(cols)) == (3 * 2, plots.SAMPLE_COLUMNS)
+    else:
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        assert len(fig.axes) == 3 * 2 * plots.SAMPLE_COLUMNS
+    assert titles == list(names)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -265,7 +265,8 @@ def test_report_readme_writes_the_headline_targeted_table_and_summary(cli_run, t
     study = load_study(root / "demo")
     assert text.count(header(study)) == 1  # said once, above the tables
     assert "| dataset | model | val acc (%) | test acc (%) | test 95% CI (%) |" in text
-    assert "#### Findings" in text and "| dataset | comparison | difference (pp) |" in text
+    assert "#### Summary" in text and "##### Findings\n\n1. **Which model wins**" in text
+    assert "| dataset | comparison | difference (pp) |" in text
     table = headline_table(study)
     assert len(table.columns) <= 10
     best = study.best_key("mnist")

@@ -7,7 +7,14 @@ import pytest
 from scipy import stats as scipy_stats
 
 from cnnbench.errors import ConfigError
-from cnnbench.stats import PairedTest, SeedSummary, interaction_test, paired_test, summarize
+from cnnbench.stats import (
+    PairedTest,
+    SeedSummary,
+    format_p,
+    interaction_test,
+    paired_test,
+    summarize,
+)
 
 T_975_2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2), from a t table
 
@@ -222,3 +229,10 @@ def test_interaction_is_the_paired_test_of_the_gains_computed_by_hand():
 def test_interaction_needs_the_same_seeds_everywhere():
     with pytest.raises(ConfigError, match="one value per seed"):
         interaction_test([1, 2], [1, 2], [1, 2, 3], [1, 2, 3])
+
+
+def test_format_p_never_shows_a_p_of_zero():
+    assert format_p(0.25) == "0.25" and format_p(0.0123456) == "0.0123"
+    assert format_p(3e-7) == "< 0.001" and format_p(0.0) == "< 0.001"
+    assert format_p(None) == "–" and format_p(float("nan")) == "–"
+    assert format_p(0.5, prefix="= ") == "= 0.5"

@@ -33,6 +33,7 @@ from cnnbench.tables import (
     per_class_table,
     runs_frame,
     targeted_table,
+    training_table,
     variant_table,
 )
 
@@ -561,6 +562,49 @@ def test_targeted_runs_boost_the_best_augmented_models_weakest_classes(two_seeds
     text = summary_markdown(two_seeds)
     assert f"**Targeted augmentation** of {model} + aug's weakest validation classes" in text
     assert f"oversample {row['vs uniform (pp)']:+.2f} points (not significant)" in text
+
+
+def test_the_discussion_opens_with_plain_findings_computed_from_the_results(two_seeds):
+    text = summary_markdown(two_seeds)
+    findings = text.split("### Findings\n\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split("**")[1] for line in findings] == [
+        "Which model wins",
+        "Augmentation",
+        "Does augmentation help the lean model more",
+        "Overfitting",
+        "Where it fails",
+    ]
+    assert text.index("### Findings") < text.index("### In detail")
+    best = two_seeds.best_key("mnist")
+    test = 100 * two_seeds.accuracies(best, "test").mean()
+    assert f"on MNIST, **{label(best)}** ({test:.2f}% test)" in findings[0]
+    effects = augmentation_table(two_seeds)["effect (pp)"]
+    assert f"({effects.min():+.2f} to {effects.max():+.2f} points; none significant)" in findings[1]
+    row = interaction_table(two_seeds).set_index("comparison").loc["custom vs alexnet"]
+    side = "better" if row["difference (pp)"] >= 0 else "worse"
+    assert (
+        f"did {abs(row['difference (pp)']):.2f} points {side} for custom than for alexnet"
+        in (findings[2])
+    )
+    cm = two_seeds.confusion_matrix(best).to_numpy()
+    assert f"of its {int(cm.sum() - np.trace(cm)):,} test errors over the seeds" in findings[4]
+    for line in findings:
+        assert not re.search(
+            r"\bp\s*[=<>]|p value", line
+        )  # verdicts only: p values live in the table
+
+
+def test_training_table_says_what_each_cell_trained_loaded_or_not(two_seeds):
+    table = training_table(two_seeds)
+    assert list(table["experiment"]) == [label(k) for k in two_seeds.expected_keys()]
+    assert set(table["seeds"]) == {2} and set(table["epochs"]) == {1}
+    key = "mnist/custom+aug"
+    row = table[table["experiment"] == label(key)].iloc[0]
+    times = [r["train"]["train_time_s"] for r in two_seeds.seed_results(key)]
+    assert row["train s/seed"] == pytest.approx(np.mean(times))
+    assert row["val acc (%)"] == pytest.approx(100 * two_seeds.accuracies(key, "val").mean())
+    loaded = load_study(two_seeds.path)  # read back from disk: the same table
+    pd.testing.assert_frame_equal(training_table(loaded), table)
 
 
 def test_rerun_skips_every_seed_run_and_more_seeds_train_only_the_new_ones(
