@@ -98,7 +98,7 @@ elif importlib.util.find_spec("cnnbench") is None:
     sys.path.insert(0, str(root))
 
 # %% tags=["parameters"]
-# Parameters (papermill: this cell is tagged `parameters`).
+# Parameters: change these, then Run all.
 PROFILE = "auto"  # demo | quick | standard | full | auto (standard with a GPU, else quick)
 DATA_DIR = None  # folder with mnist.npz / cifar10.npz; None: $CNNBENCH_DATA_DIR or download
 SEED = 42  # seeds the data sample and split, and is the first training seed

@@ -359,24 +359,24 @@ PROFILES = {
         patience=None,  # one-cycle schedule: train every epoch
         seeds=1,  # a first look in minutes; pass --seeds for spreads
     ),
-    # The original study's 25% sample, the whole `original` grid (23 cells) meant to fit 15
-    # minutes per seed on a 2-core CPU, 3 seeds so every comparison has a spread and a paired test.
-    # Per-step times of the calibration on the 2-core AMD EPYC (2026-12-01, batch 64, shared
-    # cores): custom_v1 0.024 s, custom 0.037, alexnet 0.037, custom_v2 0.050, custom_v3 0.068,
-    # mobilenet (half width) 0.067; CIFAR-10's 12,500 images make ~195 steps an epoch:
-    #   variants, 2 epochs each:                 2 x 195 x (0.024 + 0.050 + 0.068)     ~  55 s
-    #   4 models x 2 conditions, 6 epochs:       2 x 6 x 195 x (0.05 + 0.037 x 2 + 0.067) ~ 450 s
-    #   2 targeted cells of the best, 6 epochs:  2 x 6 x 195 x ~0.05                    ~ 120 s
-    #   MNIST, 10 cells x 2 epochs                                                     ~ 250 s
-    #   = ~15 min a seed with evaluation; measured 24.7 min a seed with a test suite sharing the
-    #   cores (docs/results.md). At 6 epochs the one-cycle runs end short of where these models
-    #   level off, and augmentation does not pay yet; the standard profile runs the original's 50.
-    #   These times are the previous `custom`'s (294k); the airbench-like one (830k, 119 MFLOPs)
-    #   costs about 4x as much per image (docs/performance.md §11), to be re-timed with the
-    #   study's rerun.
+    # The original study's 25% sample, the whole `original` grid (23 cells), 3 seeds so every
+    # comparison has a spread and a paired test. Seconds per seed run, measured by the study of
+    # 2026-12-02 (docs/results.md; 2-core AMD EPYC, a test run sharing the cores for 5 of its
+    # 68 minutes), mean over the seeds, evaluation included:
+    #   CIFAR-10 variants, 1 epoch each (batch 32):  custom_v1 9, v2 23, v3 29         ~   61 s
+    #   CIFAR-10, 4 epochs (batch 64: 784 steps, AUTO_SIZING's 750), plain / + aug:
+    #     custom_v2 75/55, alexnet 52/43, custom 104/119, mobilenet 95/124             ~  670 s
+    #   CIFAR-10 targeted, 2 cells of the best (custom): 146, 142                      ~  288 s
+    #   MNIST, 1 epoch (batch 32 for BatchNorm nets), 10 cells                         ~  293 s
+    #   = 21.9 min a seed (21.0-23.4 over the seeds), against the 15 it is meant to fit. Fewer
+    #   epochs barely help: below 4, AUTO_SIZING halves the batch to keep 750 steps, and a step
+    #   at batch 32 costs more than half one at 64 (the plan's calibration: custom 0.047 s
+    #   against 0.085); custom (119 MFLOPs an image, 5.4x the previous one's) and mobilenet
+    #   (depthwise convolutions, slow on a CPU) take three quarters of the time. At 4 epochs
+    #   augmentation does not pay yet; the standard profile runs the original's 50.
     "quick": Profile(
         name="quick",
-        description="25% sample, 6 epochs (MNIST 2), 3 seeds: about 15-25 min a seed on a "
+        description="25% sample, 4 epochs (MNIST 1), 3 seeds: about 21-23 min a seed on a "
         "2-core CPU",
         source="auto",
         sample_fraction=0.25,  # CIFAR-10 12,500 / MNIST ~15,000 training images

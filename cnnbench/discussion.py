@@ -127,9 +127,10 @@ def _winner_finding(study: Study, datasets: list[str]) -> str:
             paired = paired_test(study.accuracies(best, "test"), study.accuracies(rival, "test"))
             params = [study.result(key)["test"]["params"] for key in (best, rival)]
             times = [study.mean(key, "train", "train_time_s") for key in (best, rival)]
+            verdict = _verdict(paired.p_exact if paired.n > 1 else None, paired.n)
             text += (
                 f", {100 * paired.mean_difference:+.2f} points against the best other model, "
-                f"{label(rival)} ({_verdict(paired.p_exact if paired.n > 1 else None)}), with "
+                f"{label(rival)} ({verdict}), with "
                 f"{params[0]:,} parameters to its {params[1]:,} and {times[0]:,.0f} s of "
                 f"training a seed to its {times[1]:,.0f} s"
             )
@@ -146,8 +147,8 @@ def _augmentation_finding(table) -> str:
     for dataset, rows in table.groupby("dataset", sort=False):
         effects = rows["effect (pp)"]
         up = int((effects > 0).sum())
-        verdicts = [_verdict(p) for p in rows["p exact"]]
-        significant = verdicts.count("significant")
+        verdicts = [_verdict(p, n) for p, n in zip(rows["p exact"], rows["seeds"], strict=True)]
+        significant, agree = verdicts.count("significant"), verdicts.count(AGREE)
         if up == 0:
             change = "lowered test accuracy for every model"
         elif up == len(rows):
@@ -158,6 +159,7 @@ def _augmentation_finding(table) -> str:
             "one seed: untested"
             if "one seed: untested" in verdicts
             else f"{significant or 'none'} significant"
+            + (f"; every seed agrees for {agree} of {len(rows)}" if agree else "")
         )
         parts.append(
             f"on {dataset} it {change} ({effects.min():+.2f} to {effects.max():+.2f} points; "
@@ -182,7 +184,7 @@ def _interaction_finding(table) -> str:
             parts.append(
                 f"on {dataset}, augmentation did {abs(diff):.2f} points "
                 f"{'better' if diff >= 0 else 'worse'} for {reference} than for {other} "
-                f"({_verdict(row['p exact'])})"
+                f"({_verdict(row['p exact'], row['seeds'])})"
             )
     return (
         "**Does augmentation help the lean model more** (the original's claim): "
@@ -255,11 +257,19 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
 
 
-def _verdict(p_exact) -> str:
-    """The one rule every comparison is judged by: the exact sign-flip test at 5%."""
+AGREE = "not significant; every seed agrees"
+
+
+def _verdict(p_exact, seeds: int | None = None) -> str:
+    """The one rule every comparison is judged by: the exact sign-flip test at 5%. With too few
+    ``seeds`` for it to reach 5%, a difference every seed shows (the smallest p there is) says
+    so, so that a large and consistent gap does not read like noise."""
     if p_exact is None or (isinstance(p_exact, float) and np.isnan(p_exact)):
         return "one seed: untested"
-    return "significant" if p_exact <= ALPHA else "not significant"
+    if p_exact <= ALPHA:
+        return "significant"
+    floor = 2 / 2**seeds if seeds else 0.0
+    return AGREE if floor > ALPHA and p_exact <= floor * (1 + 1e-9) else "not significant"
 
 
 def _significance_sentence(study: Study) -> str:
@@ -349,7 +359,7 @@ def _winner_sentence(study: Study, dataset: str) -> str:
         p_exact = paired.p_exact if paired.n > 1 else None
         text += (
             f"; the next best on test, {label(runner_up)}, {_pct(test[runner_up])} "
-            f"({100 * paired.mean_difference:+.2f} points, {_verdict(p_exact)})"
+            f"({100 * paired.mean_difference:+.2f} points, {_verdict(p_exact, paired.n)})"
         )
     lightest = min(keys, key=lambda key: study.result(key)["test"]["params"])
     if study.model_of(lightest) != study.model_of(best):
@@ -369,7 +379,7 @@ def _winner_sentence(study: Study, dataset: str) -> str:
 
 def _augmentation_sentence(table) -> str:
     parts = [
-        f"{row['model']} {row['effect (pp)']:+.2f} ({_verdict(row['p exact'])})"
+        f"{row['model']} {row['effect (pp)']:+.2f} ({_verdict(row['p exact'], row['seeds'])})"
         for _, row in table.iterrows()
     ]
     return (
@@ -399,7 +409,7 @@ def _interaction_sentence(table) -> str:
         side = "better" if diff >= 0 else "worse"
         parts.append(
             f"{abs(diff):.2f} points {side} than for {other} "
-            f"({row['effect on second (pp)']:+.2f}; {_verdict(row['p exact'])})"
+            f"({row['effect on second (pp)']:+.2f}; {_verdict(row['p exact'], row['seeds'])})"
         )
     return (
         f"**Interaction** (the paired difference of two models' augmentation effects): for "
@@ -433,8 +443,8 @@ def _targeted_sentence(table) -> str:
     uniform = table[table["vs uniform (pp)"].isna()].iloc[-1]
     parts = [
         f"{row['model'].split(' + ')[-1]} {row['vs uniform (pp)']:+.2f} points "
-        f"({_verdict(row['p exact'])}), boosted classes' F1 {uniform['boosted F1']:.3f} -> "
-        f"{row['boosted F1']:.3f}"
+        f"({_verdict(row['p exact'], row['seeds'])}), boosted classes' F1 "
+        f"{uniform['boosted F1']:.3f} -> {row['boosted F1']:.3f}"
         for _, row in table.iterrows()
         if row["model"].count(" + ") == 2
     ]

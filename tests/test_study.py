@@ -495,7 +495,9 @@ def test_every_model_pairs_with_its_augmented_run_at_an_equal_budget(two_seeds):
     assert row["effect (pp)"] == pytest.approx(100 * test.mean_difference)
     assert row["p exact"] == pytest.approx(test.p_exact)
     text = summary_markdown(two_seeds)
-    assert f"custom {row['effect (pp)']:+.2f} (not significant)" in text  # 2 seeds: never
+    assert f"custom {row['effect (pp)']:+.2f} (not significant" in text  # 2 seeds: never
+    agree = "; every seed agrees" if row["p exact"] == pytest.approx(0.5) else ""
+    assert f"custom {row['effect (pp)']:+.2f} (not significant{agree})" in text
     assert "with 2 seeds its smallest p is 0.5, so none can be" in text
     tests = paired_tests_table(two_seeds)
     assert "custom + aug vs custom" in set(tests["comparison"])
@@ -561,7 +563,7 @@ def test_targeted_runs_boost_the_best_augmented_models_weakest_classes(two_seeds
     assert pd.isna(table.iloc[1]["vs uniform (pp)"])  # uniform is the reference
     text = summary_markdown(two_seeds)
     assert f"**Targeted augmentation** of {model} + aug's weakest validation classes" in text
-    assert f"oversample {row['vs uniform (pp)']:+.2f} points (not significant)" in text
+    assert f"oversample {row['vs uniform (pp)']:+.2f} points (not significant" in text
 
 
 def test_the_discussion_opens_with_plain_findings_computed_from_the_results(two_seeds):
@@ -579,7 +581,7 @@ def test_the_discussion_opens_with_plain_findings_computed_from_the_results(two_
     test = 100 * two_seeds.accuracies(best, "test").mean()
     assert f"on MNIST, **{label(best)}** ({test:.2f}% test)" in findings[0]
     effects = augmentation_table(two_seeds)["effect (pp)"]
-    assert f"({effects.min():+.2f} to {effects.max():+.2f} points; none significant)" in findings[1]
+    assert f"({effects.min():+.2f} to {effects.max():+.2f} points; none significant" in findings[1]
     row = interaction_table(two_seeds).set_index("comparison").loc["custom vs alexnet"]
     side = "better" if row["difference (pp)"] >= 0 else "worse"
     assert (
@@ -592,6 +594,16 @@ def test_the_discussion_opens_with_plain_findings_computed_from_the_results(two_
         assert not re.search(
             r"\bp\s*[=<>]|p value", line
         )  # verdicts only: p values live in the table
+
+
+def test_a_verdict_says_when_every_seed_agrees_but_the_seeds_are_too_few():
+    from cnnbench.discussion import _verdict
+
+    assert _verdict(0.25, 3) == "not significant; every seed agrees"  # 3 seeds: p >= 0.25
+    assert _verdict(0.75, 3) == "not significant"
+    assert _verdict(0.03125, 6) == "significant"  # 6 seeds can reach 5%
+    assert _verdict(0.0625, 6) == "not significant"  # and there agreeing is not enough to say so
+    assert _verdict(None) == "one seed: untested"
 
 
 def test_training_table_says_what_each_cell_trained_loaded_or_not(two_seeds):
