@@ -1184,7 +1184,9 @@ def _grid_mpl(grid):
         ax.set_frame_on(False)
     for row, col, image, title in grid.cells():
         if image is not None:
-            axes[row, col].imshow(image)
+            # The real pixels of a 28-32 px image rather than a blur of them (and a third of
+            # the PNG's bytes: the notebook keeps every figure).
+            axes[row, col].imshow(image, interpolation="nearest")
             axes[row, col].set_title(title, fontsize=8)
     for row, label in enumerate(grid.row_labels or []):
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center")
