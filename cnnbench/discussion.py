@@ -278,12 +278,13 @@ def _significance_sentence(study: Study) -> str:
     floor = 2 / 2**study.seeds
     text = (
         f" A difference is called significant when the exact paired sign-flip test over the "
-        f"{study.seeds} seeds gives p <= {ALPHA:g} (every p value is in the tests table)"
+        f"{study.seeds} seeds clears the {ALPHA:.0%} level (every p value is in the tests table)"
     )
     if floor > ALPHA:
+        needed = next(n for n in range(2, 64) if 2 / 2**n <= ALPHA)
         text += (
-            f"; with {study.seeds} seeds its smallest p is {floor:.3g}, so none can be (that "
-            "needs 6 seeds)"
+            f"; with {study.seeds} seeds no difference can, however large (that needs {needed} "
+            "seeds)"
         )
     return text + "."
 
@@ -493,9 +494,14 @@ def limitations_markdown(study: Study) -> str:
     lines.append(
         f"- **Seeds.** {study.seeds} training seed{'s' if study.seeds > 1 else ''} per experiment"
         + (
-            f"; the exact paired test's smallest two-sided p is {floor:.3g}, so no difference is "
-            "called significant at 5% with fewer than 6 seeds (the paired t-test's p is given "
-            "beside it, under its normality assumption)."
+            (
+                f"; with so few the exact paired test cannot call any difference significant at "
+                f"{ALPHA:.0%}, however large"
+                if floor > ALPHA
+                else f"; differences are judged by the exact paired test at {ALPHA:.0%}"
+            )
+            + " (the tests table gives the paired t-test's p beside it, under its normality "
+            "assumption)."
             if study.seeds > 1
             else ": no spread and no test; run with `seeds` >= 3 for intervals."
         )

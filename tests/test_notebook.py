@@ -120,7 +120,7 @@ def test_notebook_runs_in_a_fresh_colab_runtime(tmp_path, monkeypatch):
         assert noise not in printed
 
     markdown = [o["data"].get("text/markdown", "") for o in outputs if "data" in o]
-    summary = next(t for t in markdown if t.startswith("## Summary"))
+    summary = next(t for t in markdown if t.startswith("### Summary"))
     assert "XX" not in summary and "%" in summary
     assert any("**Seeds.**" in t for t in markdown)  # the limitations section
     assert not re.search(r"\bp\s*[=<>]", summary)  # p values only in the tests table
