@@ -186,12 +186,21 @@ def _cmd_run(args) -> int:
 
 def _cmd_report(args) -> int:
     from cnnbench.artifacts import replace_block
-    from cnnbench.report import comparison_markdown, find_studies, readme_markdown, write_report
+    from cnnbench.report import (
+        comparison_markdown,
+        find_studies,
+        headline_markdown,
+        readme_markdown,
+        write_report,
+    )
     from cnnbench.store import load_study
 
     studies = find_studies(args.artifacts_dir)
-    if args.readme and len(studies) != 1:
-        raise CnnbenchError(f"--readme needs one study folder, found {len(studies)}: {studies}")
+    for option in ("readme", "headline"):
+        if getattr(args, option) and len(studies) != 1:
+            raise CnnbenchError(
+                f"--{option} needs one study folder, found {len(studies)}: {studies}"
+            )
     for path in studies:
         study = load_study(path)
         paths = write_report(study, k=args.k)
@@ -200,6 +209,9 @@ def _cmd_report(args) -> int:
             block = f"results:{Path(path).name}"
             replace_block(args.readme, block, readme_markdown(study, args.k))
             print(f"{block} block of {args.readme} rewritten")
+        if args.headline:  # the README's one results table
+            replace_block(args.headline, "headline", headline_markdown(study))
+            print(f"headline block of {args.headline} rewritten")
         if study.missing():
             print(f"incomplete: {len(study.missing())} experiment(s) not finished\n")
         print(f"written: {', '.join(str(p) for p in paths.values())}\n")
@@ -382,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also rewrite this file's block <!-- cnnbench:results:STUDY:start/end --> (STUDY: "
         "the study folder's name)",
+    )
+    p.add_argument(
+        "--headline",
+        default=None,
+        help="also rewrite this file's block <!-- cnnbench:headline:start/end --> with the "
+        "study's test accuracy per model, without and with augmentation (the README's table)",
     )
     p.set_defaults(func=_cmd_report)
     return parser

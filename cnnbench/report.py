@@ -161,6 +161,26 @@ def headline_table(study: Study) -> pd.DataFrame:
     )
 
 
+def headline_markdown(study: Study) -> str:
+    """The README's one table: each compared model's test accuracy without and with augmentation
+    per dataset (means over the seeds) and its parameters, under the header line."""
+    augmentation = augmentation_table(study)
+    if not len(augmentation):
+        raise ConfigError(f"study {str(study.path)!r} has no model with both conditions finished")
+    params = comparison_table(study).set_index(["dataset", "model"])["params"]
+    first = augmentation["dataset"].iloc[0]  # parameters differ a little with the input shape
+    rows = {}
+    for _, r in augmentation.iterrows():
+        row = rows.setdefault(r["model"], {"model": r["model"]})
+        if r["dataset"] == first:
+            row[f"params ({first})"] = int(params.loc[(first, r["model"])])
+        row[f"{r['dataset']} (%)"] = r["test acc (%)"]
+        row[f"{r['dataset']} + aug (%)"] = r["test acc + aug (%)"]
+    frame = pd.DataFrame(list(rows.values()))
+    formats = {c: "{:.2f}" for c in frame.columns if c.endswith("(%)")}
+    return f"_{header(study)}_\n\n{markdown_table(frame, formats)}"
+
+
 def readme_markdown(study: Study, k: int = 3) -> str:
     """The README's results block: the headline table, augmentation's effect per model with the
     overfitting gaps, the generated findings and every paired test, under the header line."""

@@ -298,6 +298,36 @@ def test_results_blocks_are_the_committed_studies(name):
     assert block == readme_markdown(study).strip()
 
 
+def test_report_headline_writes_the_readmes_one_table(cli_run, tmp_path):
+    from cnnbench.report import headline_markdown
+
+    root, _ = cli_run
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- cnnbench:headline:start -->\n<!-- cnnbench:headline:end -->\n")
+    code, out, _ = _main(["report", str(root / "demo"), "--headline", str(readme)])
+    assert code == 0 and "headline block of" in out
+    block = readme.read_text().split("<!-- cnnbench:headline:start -->\n")[1].split("\n<!--")[0]
+    assert block == headline_markdown(load_study(root / "demo")).strip()
+    assert "| model | params (" in block and " + aug (%) |" in block
+
+
+def test_readmes_headline_table_is_the_committed_quick_study():
+    from cnnbench.report import headline_markdown
+
+    study = load_study(ROOT / "benchmarks" / "results" / "studies" / "quick")
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- cnnbench:headline:start -->\n")[1].split(
+        "\n<!-- cnnbench:headline:end -->"
+    )[0]
+    assert block == headline_markdown(study).strip()
+    custom = next(line for line in block.splitlines() if line.startswith("| custom |"))
+    plain, augmented = (
+        study.accuracies("cifar10/custom", "test"),
+        study.accuracies("cifar10/custom+aug", "test"),
+    )
+    assert f"| {100 * plain.mean():.2f} | {100 * augmented.mean():.2f} |" in custom
+
+
 def test_readme_is_a_user_guide_and_the_results_live_in_docs():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 200
