@@ -465,8 +465,9 @@ def _fraction_sentence(study: Study, dataset: str) -> str:
             for e in cells
             if e.key in study.results
         ]
-        if values:
-            parts.append(f"{label(cells[0].key)}: " + ", ".join(values))
+        if values:  # named by its cell on every image: "custom + aug", not "... (10%)"
+            whole = max(cells, key=lambda e: e.fraction)
+            parts.append(f"{label(whole.key)}: " + ", ".join(values))
     return (
         "**Training-set size** (share of each class's training images): " + "; ".join(parts) + "."
     )

@@ -204,6 +204,11 @@ def paired_tests_markdown(study: Study) -> str:
     table = paired_tests_table(study)
     if not len(table):
         return ""
+    if study.seeds < 2:
+        return (
+            "Differences between the cells (one seed: no paired test; `--seeds 3` or more for "
+            "one):\n\n" + markdown_table(table.drop(columns=["p exact", "p t-test"]))
+        )
     floor = 2 / 2**study.seeds
     return (
         f"Paired tests over the {study.seeds} seeds (test accuracy; `p exact`: two-sided exact "
