@@ -179,3 +179,28 @@ def test_saved_widget_views_say_what_they_were(builder):
     assert bar["data"] == {"text/plain": builder["PROGRESS_NOTE"]}  # not its first frame, 0/45
     assert box["data"] == {"text/plain": builder["WIDGET_NOTE"]}
     assert text["text"] == "plan: ..." and "widgets" not in out.metadata
+
+
+def test_committed_outputs_read_as_the_issue_asks():
+    """The committed notebook (executed on the committed quick study): every cell named by its
+    label (``custom + aug``), never by an artifact key (``custom+aug``, ``chosen_variant``);
+    8-12 figures, none wider than Colab's ~1,000 px; the discussion's sentences without p
+    values, opening with its numbered findings."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    texts = [o.get("text", "") for o in outputs] + [
+        v for o in outputs for k, v in o.get("data", {}).items() if k.startswith("text/")
+    ]
+    key = re.compile(r"\w\+aug|aug\+\w|@\d+pct|\b(?:best|chosen)_variant\b|variant_custom")
+    assert not [m.group(0) for t in texts for m in key.finditer(t)]
+    images = [
+        base64.b64decode(o["data"]["image/png"])
+        for o in outputs
+        if "image/png" in o.get("data", {})
+    ]
+    assert 8 <= len(images) <= 12
+    assert max(struct.unpack(">I", png[16:20])[0] for png in images) <= 1000
+    summary = next(t for t in texts if t.startswith("### Summary"))
+    assert "#### Findings\n\n1. **Which model wins**" in summary
+    assert not re.search(r"\bp\s*[=<>]|\bp (?:is|of) \d", summary)
