@@ -171,15 +171,10 @@ def _augmentation_finding(table) -> str:
 def _interaction_finding(table) -> str:
     parts = []
     for dataset, rows in table.groupby("dataset", sort=False):
-        reference = rows["comparison"].iloc[0].split(" vs ")[0]
-        for _, row in rows.iterrows():
-            other = row["comparison"].split(" vs ")[1]
-            if (
-                other != "alexnet"
-                and len(rows) > 1
-                and "alexnet" in set(rows["comparison"].str.split(" vs ").str[1])
-            ):
-                continue  # the original claim is about alexnet; the table has the others
+        # The original claim is about alexnet; the other models' rows are in the details.
+        claim = rows[rows["comparison"].str.endswith(" vs alexnet")]
+        for _, row in (claim if len(claim) else rows).iterrows():
+            reference, other = row["comparison"].split(" vs ")
             diff = row["difference (pp)"]
             parts.append(
                 f"on {dataset}, augmentation did {abs(diff):.2f} points "
@@ -217,9 +212,8 @@ def _confusion_finding(study: Study, dataset: str, k: int) -> str:
     pairs = confused_pairs(study, best, 1)
     if len(pairs):
         top = pairs.iloc[0]
-        errors = int(study.confusion_matrix(best).to_numpy().sum()) - int(
-            np.trace(study.confusion_matrix(best).to_numpy())
-        )
+        counts = study.confusion_matrix(best).to_numpy()
+        errors = int(counts.sum() - np.trace(counts))
         text += (
             f"; its most frequent test confusion, {top['true']} taken for {top['predicted']}, "
             f"is {top['images']:,} of its {errors:,} test errors over the seeds"

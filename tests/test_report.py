@@ -57,6 +57,13 @@ def cli_run(tmp_path_factory):
     return root, out
 
 
+def _generated(text: str, name: str) -> str:
+    """The text of a file's ``<!-- cnnbench:NAME:start/end -->`` block, as replace_block wrote."""
+    return text.split(f"<!-- cnnbench:{name}:start -->\n")[1].split(
+        f"\n<!-- cnnbench:{name}:end -->"
+    )[0]
+
+
 def _block_training_and_data(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a report must not load data or train")
@@ -292,10 +299,7 @@ def test_results_blocks_are_the_committed_studies(name):
     study = load_study(ROOT / "benchmarks" / "results" / "studies" / name)
     assert study.missing() == [] and study.seeds >= (3 if name == "quick" else 1)
     readme = (ROOT / "docs" / "results.md").read_text()
-    block = readme.split(f"<!-- cnnbench:results:{name}:start -->\n")[1].split(
-        f"\n<!-- cnnbench:results:{name}:end -->"
-    )[0]
-    assert block == readme_markdown(study).strip()
+    assert _generated(readme, f"results:{name}") == readme_markdown(study).strip()
 
 
 def test_report_headline_writes_the_readmes_one_table(cli_run, tmp_path):
@@ -306,7 +310,7 @@ def test_report_headline_writes_the_readmes_one_table(cli_run, tmp_path):
     readme.write_text("intro\n<!-- cnnbench:headline:start -->\n<!-- cnnbench:headline:end -->\n")
     code, out, _ = _main(["report", str(root / "demo"), "--headline", str(readme)])
     assert code == 0 and "headline block of" in out
-    block = readme.read_text().split("<!-- cnnbench:headline:start -->\n")[1].split("\n<!--")[0]
+    block = _generated(readme.read_text(), "headline")
     assert block == headline_markdown(load_study(root / "demo")).strip()
     assert "| model | params (" in block and " + aug (%) |" in block
 
@@ -316,9 +320,7 @@ def test_readmes_headline_table_is_the_committed_quick_study():
 
     study = load_study(ROOT / "benchmarks" / "results" / "studies" / "quick")
     readme = (ROOT / "README.md").read_text()
-    block = readme.split("<!-- cnnbench:headline:start -->\n")[1].split(
-        "\n<!-- cnnbench:headline:end -->"
-    )[0]
+    block = _generated(readme, "headline")
     assert block == headline_markdown(study).strip()
     custom = next(line for line in block.splitlines() if line.startswith("| custom |"))
     plain, augmented = (
