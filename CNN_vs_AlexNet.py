@@ -273,8 +273,8 @@ plots.plot_history(run.history, title="custom on MNIST, by hand", backend=PLOT_B
 # full factorial): the three variants on CIFAR-10 (the best on validation is kept); that
 # variant, `alexnet`, `custom` and `mobilenet` on both datasets, **each without and with the
 # original augmentation**, at the same epochs, batch, recipe and seeds, so every model's two
-# cells are a paired comparison; then the best augmented model (on validation) again with
-# augmentation targeted at its weakest validation classes. Each seed run is saved as it
+# cells are a paired comparison; then, on CIFAR-10, the best augmented model (on validation)
+# again with augmentation targeted at its weakest validation classes. Each seed run is saved as it
 # finishes; a rerun skips what is done.
 #
 # This is the long cell. It prints the plan and how long it should take on this hardware (each

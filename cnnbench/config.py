@@ -359,31 +359,31 @@ PROFILES = {
         patience=None,  # one-cycle schedule: train every epoch
         seeds=1,  # a first look in minutes; pass --seeds for spreads
     ),
-    # The original study's 25% sample, the whole `original` grid (23 cells), 3 seeds so every
-    # comparison has a spread and a paired test. Seconds per seed run, measured by the study of
-    # 2026-12-02 (docs/results.md; 2-core AMD EPYC, a test run sharing the cores for 5 of its
-    # 68 minutes), mean over the seeds, evaluation included:
-    #   CIFAR-10 variants, 1 epoch each (batch 32):  custom_v1 9, v2 23, v3 29         ~   61 s
-    #   CIFAR-10, 4 epochs (batch 64: 784 steps, AUTO_SIZING's 750), plain / + aug:
-    #     custom_v2 75/55, alexnet 52/43, custom 104/119, mobilenet 95/124             ~  670 s
-    #   CIFAR-10 targeted, 2 cells of the best (custom): 146, 142                      ~  288 s
-    #   MNIST, 1 epoch (batch 32 for BatchNorm nets), 10 cells                         ~  293 s
-    #   = 21.9 min a seed (21.0-23.4 over the seeds), against the 15 it is meant to fit. Fewer
-    #   epochs barely help: below 4, AUTO_SIZING halves the batch to keep 750 steps, and a step
-    #   at batch 32 costs more than half one at 64 (the plan's calibration: custom 0.047 s
-    #   against 0.085); custom (119 MFLOPs an image, 5.4x the previous one's) and mobilenet
-    #   (depthwise convolutions, slow on a CPU) take three quarters of the time. At 4 epochs
+    # The original study's 25% sample, the whole `original` grid (21 cells: 3 variants, 4 models
+    # x 2 conditions x 2 datasets, 2 targeted on CIFAR-10), 3 seeds so every comparison has a
+    # spread and a paired test, in the 15 min a seed a 2-core CPU is given. Seconds per seed run
+    # (training and evaluation, mean over 3 seeds; study of 2026-12-02, 2-core AMD EPYC, the
+    # machine otherwise idle; docs/results.md):
+    #   CIFAR-10 variants, 1 epoch each (batch 32):  custom_v1 12, v2 22, v3 45         ~  79 s
+    #   CIFAR-10, 2 epochs, plain / + aug (BatchNorm nets batch 32: 782 steps, AUTO_SIZING's
+    #     750; plain nets batch 64, their floor): custom_v2 37/42, alexnet 27/26,
+    #     custom 68/80, mobilenet 79/71                                                ~ 430 s
+    #   CIFAR-10 targeted, 2 cells of the best (custom): 75, 68                          ~ 143 s
+    #   MNIST, 1 epoch, 8 cells: custom_v2 18/13, alexnet 14/14, custom 37/33,
+    #     mobilenet 43/42                                                               ~ 214 s
+    #   = 14.4 min a seed (14.0, 14.2, 15.1). At 4 epochs (batch 64) the same grid took 21-23
+    #   min: below 4 epochs AUTO_SIZING halves the batch to keep 750 steps, so 2 epochs cost
+    #   0.55x of 4, not half (a step at 32 costs 0.047 s against 0.085 at 64). At 2 epochs
     #   augmentation does not pay yet; the standard profile runs the original's 50.
     "quick": Profile(
         name="quick",
-        description="25% sample, 4 epochs (MNIST 1), 3 seeds: about 21-23 min a seed on a "
-        "2-core CPU",
+        description="25% sample, 2 epochs (MNIST 1), 3 seeds: about 14 min a seed on a 2-core CPU",
         source="auto",
         sample_fraction=0.25,  # CIFAR-10 12,500 / MNIST ~15,000 training images
         val_fraction=0.1,  # drawn from the training images outside the sample
         test_fraction=1.0,  # the official test sets
         # variant selection / every compared and targeted cell
-        epochs={"cifar10": Epochs(1, 4), "mnist": Epochs(1, 1), "images": Epochs(1, 8)},
+        epochs={"cifar10": Epochs(1, 2), "mnist": Epochs(1, 1), "images": Epochs(1, 8)},
         recipe="auto",
         batch_size=None,
         patience=None,  # one-cycle schedule: train every epoch

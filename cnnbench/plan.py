@@ -59,7 +59,9 @@ class StudySpec:
     datasets: tuple = ("cifar10", "mnist")  # the default datasets (run_study(datasets=) overrides)
     variants: tuple = ()  # the candidates CHOSEN_VARIANT is chosen among (on validation)
     conditions: tuple = CONDITIONS  # "none" and/or "original" (augmentation)
-    targeted: bool = False  # targeted augmentation of the best augmented model, per dataset
+    # Targeted augmentation of the best augmented model: True on every dataset the study
+    # trains, or the datasets to do it on (e.g. ("cifar10",)), or False for none.
+    targeted: bool | tuple = False
     fractions: tuple = (1.0,)  # shares of each class's training images, one cell each
     sample_fraction: float | None = None  # the data's sample fraction (None: the profile's)
     images: bool = False  # trains on an image folder (run_study(images=...)), not named datasets
@@ -72,6 +74,9 @@ class StudySpec:
         models = tuple(self.models) if isinstance(self.models, (list, tuple)) else (self.models,)
         object.__setattr__(self, "models", tuple(_model_name(m, owner) for m in models))
         object.__setattr__(self, "image_size", tuple(self.image_size))
+        if not isinstance(self.targeted, bool):
+            targeted = (self.targeted,) if isinstance(self.targeted, str) else self.targeted
+            object.__setattr__(self, "targeted", tuple(targeted))
         for name in ("datasets", "variants", "conditions", "fractions"):
             value = getattr(self, name)
             object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
@@ -93,6 +98,12 @@ class StudySpec:
             raise ConfigError(
                 f"{owner}: conditions must be distinct among {CONDITIONS}, got {self.conditions}"
             )
+        if not isinstance(self.targeted, bool) and (
+            not self.targeted or not all(isinstance(d, str) for d in self.targeted)
+        ):
+            raise ConfigError(
+                f"{owner}: targeted must be True, False or dataset names, got {self.targeted!r}"
+            )
         if self.targeted and "original" not in self.conditions:
             raise ConfigError(f"{owner}: targeted augmentation needs the 'original' condition")
         for fraction in self.fractions:
@@ -105,6 +116,10 @@ class StudySpec:
             check_fraction(f"{owner}: sample_fraction", self.sample_fraction, noun=None)
         if not self.datasets and not self.images:
             raise ConfigError(f"{owner}: needs datasets (or images=True)")
+
+    def targets(self, dataset: str) -> bool:
+        """Whether ``dataset``'s best augmented model gets the targeted cells."""
+        return self.targeted is True or (self.targeted is not False and dataset in self.targeted)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -147,14 +162,18 @@ STUDIES = {
     # The original study as a full factorial: its chosen custom variant, its AlexNet, this
     # project's custom CNN and the sibling study's MobileNet, each without and with the original
     # augmentation (so augmentation's effect is measured per model and can be compared between
-    # them), then augmentation targeted at the weakest classes of the best augmented model.
+    # them), then augmentation targeted at the weakest classes of the best augmented model on
+    # CIFAR-10. Not on MNIST, where there is nothing to target: in the quick study of
+    # 2026-12-02 the best augmented model's three weakest digits had a test F1 of 0.990 at 99.1%
+    # accuracy, and its two targeted cells moved accuracy by -0.03 and -0.14 points, while
+    # costing 6% of the study's time.
     "original": StudySpec(
         name="original",
         description="the chosen variant, alexnet, custom and mobilenet, each without and with "
-        "augmentation, then targeted augmentation of the best",
+        "augmentation, then targeted augmentation of the best on CIFAR-10",
         models=(CHOSEN_VARIANT, "alexnet", "custom", "mobilenet"),
         variants=VARIANTS,
-        targeted=True,
+        targeted=("cifar10",),
     ),
     # The sibling study: AlexNet vs a MobileNet-like net on CIFAR-10 (per-class P/R/F1,
     # inference latency, sample predictions), both with the original augmentation.
@@ -289,7 +308,7 @@ def compared_cells(spec: StudySpec, datasets, chosen: str | None) -> list[Experi
 
 def targeted_cells(spec: StudySpec, dataset: str, best: str, boosted) -> list[Experiment]:
     """The targeted augmentations of ``best`` on ``dataset``, boosting ``boosted``."""
-    if not spec.targeted:
+    if not spec.targets(dataset):
         return []
     return [Experiment(dataset, best, True, m, tuple(boosted)) for m in TARGETED_METHODS]
 

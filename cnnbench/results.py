@@ -96,7 +96,7 @@ class Study:
         are named for it (``chosen_variant``, ``best+aug+oversample``)."""
         chosen = _or_none(self.selected_variant) if self.spec.variants else None
         best, boosted = {}, {}
-        for dataset in self.datasets if self.spec.targeted else ():
+        for dataset in (d for d in self.datasets if self.spec.targets(d)):
             best[dataset] = _or_none(lambda d=dataset: self.model_of(self.best_key(d, True)))
             boosted[dataset] = _or_none(lambda d=dataset: self.targeted_classes(d)) or ()
         return cells(self.spec, self.datasets, chosen, best, boosted)

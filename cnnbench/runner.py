@@ -154,10 +154,11 @@ def run_study(
     The default, ``original``, is the original study as a full factorial: the three custom
     variants on CIFAR-10 (the best mean validation accuracy over the seeds is kept); that
     variant, ``alexnet``, ``custom`` and ``mobilenet`` on every dataset, each without and with
-    the original augmentation at the same epochs, batch, recipe and seeds; then, per dataset,
-    the best augmented model (on validation) with augmentation targeted at its weakest
-    validation classes. Results go to ``<artifacts>/<study_name>`` (default: the profile's
-    name for ``original``, ``<study>_<profile>`` for the others).
+    the original augmentation at the same epochs, batch, recipe and seeds; then, on CIFAR-10
+    (the spec's ``targeted`` datasets), the best augmented model (on validation) with
+    augmentation targeted at its weakest validation classes. Results go to
+    ``<artifacts>/<study_name>`` (default: the profile's name for ``original``,
+    ``<study>_<profile>`` for the others).
 
     Args:
         profile: a :data:`~cnnbench.config.PROFILES` name, ``"auto"`` (``standard`` with a GPU,
@@ -243,7 +244,7 @@ def _run_all(study: Study, runner: _Runner) -> None:
     compared = grid[len(spec.variants) : len(grid) - sum(e.method is not None for e in grid)]
     for experiment in compared:
         runner.run(experiment, next(slots))
-    for dataset in study.datasets if spec.targeted else ():
+    for dataset in (d for d in study.datasets if spec.targets(d)):
         best = study.model_of(study.best_key(dataset, augment=True))
         boosted = study.targeted_classes(dataset)
         say(

@@ -1,5 +1,6 @@
 """The study's plan and its estimated duration, measured before training."""
 
+import dataclasses
 import json
 
 import pytest
@@ -42,7 +43,7 @@ def test_measure_pace_times_the_batch_the_run_would_train_at(mnist):
 
 
 def test_plan_lists_seeds_left_and_the_candidates_of_choices(tmp_path):
-    spec = get_study("original")
+    spec = dataclasses.replace(get_study("original"), targeted=True)  # MNIST too
     study = Study(tmp_path, get_profile("demo", **TINY), spec, 42, ("mnist",), seeds=2)
     done = study.run_folder("mnist/variant_custom_v1", 42) / "result.json"
     done.parent.mkdir(parents=True)
@@ -61,7 +62,7 @@ def test_plan_lists_seeds_left_and_the_candidates_of_choices(tmp_path):
 
 
 def test_eta_follows_the_estimates_scaled_by_the_runs_so_far(tmp_path):
-    spec = get_study("original")
+    spec = dataclasses.replace(get_study("original"), targeted=True)  # MNIST too
     study = Study(tmp_path, get_profile("demo", **TINY), spec, 42, ("mnist",))
     runner = _Runner(study, {}, {}, "float32", False, 0, None)
     slot = Experiment("mnist", "best", True, "oversample")
@@ -90,15 +91,15 @@ def test_study_logs_its_plan_and_estimate_before_training(tmp_path):
     plan = next(i for i, m in enumerate(messages) if m.startswith("plan:"))
     first_training = next(i for i, m in enumerate(messages) if ": training " in m)
     assert plan < first_training
-    assert "13 experiments, 13 seed runs to train" in messages[plan]
+    assert "11 experiments, 11 seed runs to train" in messages[plan]  # no targeted on MNIST
     assert "Estimated time on " in messages[plan] and "(no GPU)" in messages[plan]
     saved = json.loads((study.path / ESTIMATE_FILE).read_text())
     assert saved["summary"] == messages[plan] and saved["seconds"] > 0
-    assert len(saved["plan"]) == 13
+    assert len(saved["plan"]) == 11
     # the estimate is of the right order: within 5x of what the runs took
     took = sum(r["timings"]["total_s"] for seeds in study.runs.values() for r in seeds.values())
     assert took / 5 < saved["seconds"] < took * 5
-    assert messages[-1].startswith("study 'original' (demo) finished: 13 seed runs, 13 trained in ")
+    assert messages[-1].startswith("study 'original' (demo) finished: 11 seed runs, 11 trained in ")
     assert "(estimated " in messages[-1]
 
     again = []
@@ -110,7 +111,7 @@ def test_study_logs_its_plan_and_estimate_before_training(tmp_path):
     )
     assert "plan: every seed run has finished earlier; nothing to train" in again
     assert (
-        again[-1] == "study 'original' (demo) finished: 13 seed runs, 13 finished earlier and kept"
+        again[-1] == "study 'original' (demo) finished: 11 seed runs, 11 finished earlier and kept"
     )
 
 

@@ -1,5 +1,7 @@
 """The study as a declared grid: specs, their cells, presets and a user's own model."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -41,7 +43,15 @@ def test_the_original_study_is_a_full_factorial_at_equal_budgets():
     }
     assert len(compared) == 16
     targeted = [e for e in grid if e.method]
-    assert [e.name for e in targeted[:2]] == ["best+aug+oversample", "best+aug+loss_weight"]
+    assert [e.key for e in targeted] == [
+        "cifar10/best+aug+oversample",
+        "cifar10/best+aug+loss_weight",
+    ]
+    everywhere = dataclasses.replace(spec, targeted=True)
+    assert [e.dataset for e in cells(everywhere, ("cifar10", "mnist")) if e.method] == [
+        "cifar10", "cifar10", "mnist", "mnist"
+    ]  # fmt: skip
+    assert not [e for e in cells(spec, ("mnist",)) if e.method]
     # a model's two cells differ only in augmentation: same kind of budget, same fraction
     for e in compared:
         twin = next(o for o in compared if o.key == f"{e.dataset}/{e.model}+aug")
@@ -89,6 +99,8 @@ def test_presets():
         ),
         ({"models": ("custom",), "conditions": ("cutmix",)}, "conditions must be distinct"),
         ({"models": ("custom",), "conditions": ("none",), "targeted": True}, "needs the 'orig"),
+        ({"models": ("custom",), "targeted": ()}, "targeted must be True, False or dataset"),
+        ({"models": ("custom",), "targeted": (1,)}, "targeted must be True, False or dataset"),
         ({"models": ("custom",), "fractions": (0.0,)}, "fractions"),
         ({"models": ("custom",), "datasets": ()}, "needs datasets"),
     ],

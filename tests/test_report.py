@@ -18,7 +18,7 @@ from cnnbench.store import load_study
 from cnnbench.tables import comparison_table
 
 TINY_FLAGS = [
-    "--profile", "demo", "--datasets", "mnist", "--epochs", "1", "--sample-fraction", "0.05",
+    "--profile", "demo", "--datasets", "cifar10", "--epochs", "1", "--sample-fraction", "0.05",
     "--val-fraction", "0.02", "--test-fraction", "0.2", "--batch-size", "32", "--verbose", "0",
     "--no-estimate",
 ]  # fmt: skip
@@ -50,7 +50,7 @@ def _main(argv):
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
-    """``python -m cnnbench run`` on a tiny configuration of the shipped MNIST sample."""
+    """``python -m cnnbench run`` on a tiny configuration of the shipped CIFAR-10 sample."""
     root = tmp_path_factory.mktemp("artifacts")
     code, out, err = _main(["run", *TINY_FLAGS, "--artifacts", str(root)])
     assert code == 0, err
@@ -80,8 +80,8 @@ def test_run_command_runs_the_study_and_writes_its_report(cli_run):
         assert (folder / name).is_file()
     assert "| dataset | model | augmented |" in out
     assert "## Summary" in out and "report written to" in out
-    best = load_study(folder).best_key("mnist", augment=True)
-    assert "[9/13] mnist/custom+aug: done in" in out
+    best = load_study(folder).best_key("cifar10", augment=True)
+    assert "[9/13] cifar10/custom+aug: done in" in out
     assert f"[13/13] {best}+loss_weight: done in" in out
 
 
@@ -106,13 +106,13 @@ def test_report_rebuilds_the_tables_from_artifacts_alone(cli_run, monkeypatch):
     table = pd.read_csv(folder / "comparison.csv")
     pd.testing.assert_frame_equal(table, comparison_table(study), check_dtype=False)
     assert (folder / "summary.md").read_text() == summary_markdown(study)
-    assert str(folder) in out and "| MNIST |" in out
+    assert str(folder) in out and "| CIFAR-10 |" in out
 
 
 def test_markdown_opens_with_profile_hardware_data_and_seed(cli_run):
     root, _ = cli_run
     study = load_study(root / "demo")
-    result = study.results["mnist/alexnet"]
+    result = study.results["cifar10/alexnet"]
     for name in ("comparison.md", "variants.md", "per_class.md", "summary.md"):
         text = (root / "demo" / name).read_text()
         header = next(line for line in text.splitlines() if line.startswith("_"))
@@ -120,7 +120,7 @@ def test_markdown_opens_with_profile_hardware_data_and_seed(cli_run):
         assert "seed 42" in header
         assert result["environment"]["hardware"] in header
         assert result["dataset"]["variant"] in header
-        assert "300/120/200 train/val/test images" in header
+        assert "50/20/60 train/val/test images" in header
 
 
 def test_comparison_markdown_is_a_clean_table(cli_run):
@@ -143,7 +143,8 @@ def test_per_class_report_lists_every_class(cli_run):
         "| class | val F1 + aug | test F1 | test F1 + aug | change | test F1 oversample "
         "| test F1 loss weight |"
     ) in text
-    assert sum(line.startswith(f"| {d} |") for d in range(10) for line in text.splitlines()) == 10
+    names = load_study(root / "demo").result("cifar10/custom")["test"]["class_names"]
+    assert sum(line.startswith(f"| {c} |") for c in names for line in text.splitlines()) == 10
     frame = pd.read_csv(root / "demo" / "per_class.csv", index_col=[0, 1])
     assert frame.index.names == ["dataset", "class"] and len(frame) == 10
 
@@ -276,7 +277,7 @@ def test_report_readme_writes_the_headline_targeted_table_and_summary(cli_run, t
     assert "| dataset | comparison | difference (pp) |" in text
     table = headline_table(study)
     assert len(table.columns) <= 10
-    best = study.best_key("mnist")
+    best = study.best_key("cifar10")
     row = table[table["model"] == label(best)].iloc[0]
     assert row["test acc (%)"] == f"{100 * study.result(best)['test']['accuracy']:.2f}"  # no ±
     assert row["test 95% CI (%)"] == "–"

@@ -5,6 +5,7 @@ images, 1 epoch, batch 32), so a whole study of 9 experiments takes a few second
 """
 
 import copy
+import dataclasses
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from cnnbench.artifacts import read_json
 from cnnbench.config import PROFILES, Epochs, Profile, get_profile
 from cnnbench.discussion import header, limitations_markdown, summary_markdown
 from cnnbench.errors import ConfigError
-from cnnbench.plan import VARIANTS, label
+from cnnbench.plan import VARIANTS, get_study, label
 from cnnbench.report import write_report
 from cnnbench.runner import resolve_profile, run_study
 from cnnbench.stats import paired_test, summarize
@@ -47,8 +48,19 @@ TINY = {
 TIMING_COLUMNS = ["train time (s)", "s/epoch", "latency (ms)"]
 
 
+# The original grid with its targeted cells on MNIST too, so the MNIST-only runs below have them
+ORIGINAL_TARGETED = dataclasses.replace(get_study("original"), targeted=True)
+
+
 def _run(artifacts, **kwargs):
-    kwargs = {"datasets": ("mnist",), "verbose": 0, "log": None, "estimate": False, **kwargs}
+    kwargs = {
+        "study": ORIGINAL_TARGETED,
+        "datasets": ("mnist",),
+        "verbose": 0,
+        "log": None,
+        "estimate": False,
+        **kwargs,
+    }
     return run_study(get_profile("demo", **TINY), artifacts=artifacts, **kwargs)
 
 
@@ -223,6 +235,7 @@ def test_changed_config_is_recomputed_and_said(tmp_path, one_go, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run_study(
             get_profile("demo", **{**TINY, "epochs": 2}),
+            study=ORIGINAL_TARGETED,
             artifacts=tmp_path,
             datasets=("mnist",),
             verbose=0,
@@ -594,6 +607,28 @@ def test_the_discussion_opens_with_plain_findings_computed_from_the_results(two_
         assert not re.search(
             r"\bp\s*[=<>]|p value", line
         )  # verdicts only: p values live in the table
+
+
+def test_the_overfitting_finding_says_when_no_model_overfits_yet():
+    from cnnbench.discussion import _overfitting_finding
+
+    gaps = pd.DataFrame(
+        {
+            "dataset": ["CIFAR-10", "CIFAR-10", "MNIST"],
+            "model": ["custom", "alexnet", "custom"],
+            "train-val gap (pp)": [9.8, -3.0, -6.8],
+            "train-val gap + aug (pp)": [-0.5, -4.0, -9.4],
+        }
+    )
+    text = _overfitting_finding(gaps)
+    assert "custom ends 9.8 points more accurate on its training images" in text
+    assert "the CIFAR-10 gaps are -4.0 to -0.5 points" in text
+    text = _overfitting_finding(gaps.assign(**{"train-val gap (pp)": [-2.6, -8.1, -6.8]}))
+    assert text.startswith("**Overfitting**: none measurable at this budget: without augmentation")
+    assert (
+        "every model ends less accurate on its training images than on validation (-8.1 to "
+        "-2.6 points), and with it the CIFAR-10 gaps are -4.0 to -0.5 (training" in text
+    )
 
 
 def test_a_verdict_says_when_every_seed_agrees_but_the_seeds_are_too_few():
