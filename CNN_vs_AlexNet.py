@@ -23,9 +23,10 @@
 #
 # The notebook reads top to bottom: the data, the sampling, the models layer by layer, one
 # experiment by hand, then the study that repeats it over models, augmentation and seeds, the
-# evaluation, the findings and the limitations. Every number and figure is computed by this run
-# (hardware printed below); results are saved under `ARTIFACTS` as each run finishes, so running
-# it again resumes instead of retraining.
+# evaluation, the findings and the limitations. Every number and figure is computed by this
+# run's code (hardware printed below); results are saved under `ARTIFACTS` as each seed run
+# finishes, so running it again resumes instead of retraining, and a run whose results are all
+# there already loads them (the study cell says so: "nothing to train").
 
 # %%
 # Setup: make `cnnbench` importable. In Colab a fresh runtime has nothing, so this cell clones
@@ -241,17 +242,21 @@ architectures["custom"].summary(expand_nested=True)
 architectures["alexnet"].summary(expand_nested=True)
 
 # %% [markdown]
-# Where the parameters sit: the dense layers hold half or more of the original designs' weights,
-# while `custom` and `mobilenet` end with global pooling and one small classifier.
+# Where the parameters sit (for CIFAR-10's 32x32x3 input): the dense layers hold about half
+# (`alexnet`) or most (`custom_v1`-`v3`) of the original designs' weights, while `custom` and
+# `mobilenet` end with global pooling and one small classifier.
 
 # %%
-plots.plot_parameter_breakdown(architectures, backend=PLOT_BACKEND)
+plots.plot_parameter_breakdown(
+    architectures, title="Parameters by layer kind (CIFAR-10 input)", backend=PLOT_BACKEND
+)
 
 # %% [markdown]
 # ## 4. One experiment by hand
 #
 # What the study runner does for every cell, done once with the public API on MNIST: build a
-# model, train it (validation only), evaluate it on the test set. `recipe="auto"` picks
+# model, train it (validation only), evaluate it on the test set. Here for 2 epochs, so the
+# curves have two points; the study's own cells train the profile's budget. `recipe="auto"` picks
 # one-cycle SGD for networks with BatchNorm and one-cycle AdamW without, and sizes batch and
 # learning rate to the data (the line under the training says why). The loss is computed with
 # **label smoothing** (0.1), so it stays near 0.5 even at 99% accuracy.
@@ -366,11 +371,11 @@ display(pd.DataFrame(rows).style.format(precision=2).hide(axis="index"))
 # ### Learning curves
 #
 # Validation accuracy per epoch of every compared cell (first seed). The one-cycle schedule
-# raises the learning rate for the first fifth of the run and then lowers it to zero: most of
-# the gain comes in the first epochs, and the last ones, at a low rate, settle the weights
-# (a run cut before the end loses that). A plain network's run too short in optimizer steps
-# starts without dropout and raises it to the model's rate over the epochs (the recipe
-# table's `dropout ramp`).
+# raises the learning rate for the first fifth of the run and then lowers it to zero: in the
+# `standard` profile's 50 epochs most of the gain comes in the first ones, and the last ones, at
+# a low rate, settle the weights (a run cut before the end loses that). A plain network's run
+# too short in optimizer steps starts without dropout and raises it to the model's rate over
+# the epochs (the recipe table's `dropout ramp`).
 # The y axes start where the curves do, not at 0 (MNIST's spans about two points), and a dataset
 # trained for one epoch (MNIST in the `quick` profile) has one point per cell.
 
@@ -490,7 +495,7 @@ plots.per_class_bar(
 # %%
 targeted_table(study).drop(columns=["p exact", "p t-test"]).style.format(
     precision=2, na_rep="–"
-).format({"boosted F1": "{:.3f}"}).hide(axis="index")
+).format("{:.3f}", subset=["boosted F1"]).hide(axis="index")
 
 # %% [markdown]
 # ### Explore
@@ -511,7 +516,10 @@ explore(study, datasets, backend=PLOT_BACKEND)
 display(Markdown(summary_markdown(study, level=3)))
 display(
     paired_tests_table(study)
-    .style.format({"difference (pp)": "{:+.2f}", "p exact": format_p, "p t-test": format_p})
+    .style.format(
+        {"difference (pp)": "{:+.2f}", "p exact": format_p, "p t-test": format_p},
+        escape="html",  # "< 0.001" is text, not a tag
+    )
     .hide(axis="index")
 )
 
