@@ -112,6 +112,8 @@ EPOCHS = None  # an int replaces every epoch budget of the profile (tests run wi
 PLOT_BACKEND = "matplotlib"  # "matplotlib" (static images) or "plotly" (interactive)
 
 # %%
+import html
+
 import matplotlib as mpl
 import pandas as pd
 from IPython.display import Markdown, display
@@ -514,12 +516,15 @@ explore(study, datasets, backend=PLOT_BACKEND)
 
 # %%
 display(Markdown(summary_markdown(study, level=3)))
+
+
+def p_html(p):
+    return html.escape(format_p(p))  # "< 0.001" is text, not a tag
+
+
 display(
     paired_tests_table(study)
-    .style.format(
-        {"difference (pp)": "{:+.2f}", "p exact": format_p, "p t-test": format_p},
-        escape="html",  # "< 0.001" is text, not a tag
-    )
+    .style.format({"difference (pp)": "{:+.2f}", "p exact": p_html, "p t-test": p_html})
     .hide(axis="index")
 )
 

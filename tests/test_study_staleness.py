@@ -17,7 +17,7 @@ from cnnbench.config import get_profile
 from cnnbench.runner import run_study
 from cnnbench.store import load_study
 
-BAR = re.compile(r"study: \d+/11 experiments")
+BAR = re.compile(r"study: \d+/13 experiments")
 
 
 def _write_mnist(folder, pixel_seed):
@@ -112,10 +112,10 @@ def test_progress_bar_on_stderr_whatever_keras_verbosity(verbose, tmp_path, caps
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, verbose=verbose, log=_interrupt_after(1, messages))
     err = capsys.readouterr().err
-    assert "study: 0/11 experiments" in err
+    assert "study: 0/13 experiments" in err
     # after one experiment: 6 one-epoch experiments left at the pace measured so far
-    assert re.search(r"study: 1/11 experiments .* elapsed, ETA \d+:\d\d", err)
-    assert any(m.startswith("[1/11] mnist/variant_custom_v1: done in") for m in messages)
+    assert re.search(r"study: 1/13 experiments .* elapsed, ETA \d+:\d\d", err)
+    assert any(m.startswith("[1/13] mnist/variant_custom_v1: done in") for m in messages)
 
 
 def test_progress_bar_is_silent_when_the_study_is(tmp_path, capsys, monkeypatch):
