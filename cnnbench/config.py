@@ -377,7 +377,7 @@ PROFILES = {
     #   augmentation does not pay yet; the standard profile runs the original's 50.
     "quick": Profile(
         name="quick",
-        description="25% sample, 2 epochs (MNIST 1), 3 seeds: about 14 min a seed on a 2-core CPU",
+        description="25% sample, 2 epochs (MNIST 1), 3 seeds: 14-15 min a seed on a 2-core CPU",
         source="auto",
         sample_fraction=0.25,  # CIFAR-10 12,500 / MNIST ~15,000 training images
         val_fraction=0.1,  # drawn from the training images outside the sample

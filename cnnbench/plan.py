@@ -74,9 +74,6 @@ class StudySpec:
         models = tuple(self.models) if isinstance(self.models, (list, tuple)) else (self.models,)
         object.__setattr__(self, "models", tuple(_model_name(m, owner) for m in models))
         object.__setattr__(self, "image_size", tuple(self.image_size))
-        if not isinstance(self.targeted, bool):
-            targeted = (self.targeted,) if isinstance(self.targeted, str) else self.targeted
-            object.__setattr__(self, "targeted", tuple(targeted))
         for name in ("datasets", "variants", "conditions", "fractions"):
             value = getattr(self, name)
             object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
@@ -98,12 +95,15 @@ class StudySpec:
             raise ConfigError(
                 f"{owner}: conditions must be distinct among {CONDITIONS}, got {self.conditions}"
             )
-        if not isinstance(self.targeted, bool) and (
-            not self.targeted or not all(isinstance(d, str) for d in self.targeted)
-        ):
-            raise ConfigError(
-                f"{owner}: targeted must be True, False or dataset names, got {self.targeted!r}"
-            )
+        if not isinstance(self.targeted, bool):
+            targeted = (self.targeted,) if isinstance(self.targeted, str) else tuple(self.targeted)
+            known = (*self.datasets, IMAGES) if self.images else self.datasets
+            if not targeted or not all(isinstance(d, str) and d in known for d in targeted):
+                raise ConfigError(
+                    f"{owner}: targeted must be True, False or some of the study's datasets "
+                    f"{list(known)}, got {self.targeted!r}"
+                )
+            object.__setattr__(self, "targeted", targeted)
         if self.targeted and "original" not in self.conditions:
             raise ConfigError(f"{owner}: targeted augmentation needs the 'original' condition")
         for fraction in self.fractions:
