@@ -135,14 +135,30 @@ def check_model_fits(model, ds) -> None:
         )
 
 
-def check_tta(ds, tta: bool) -> None:
-    """Test-time augmentation mirrors images: only for labels that survive a horizontal flip."""
-    check_bool("tta", tta)
-    if tta and "horizontal_flip" not in ds.augmentations:
+# Test-time augmentation: mode -> the label-preserving augmentations its views need
+# (``Dataset.augmentations``). True is "flip", the common choice.
+TTA_MODES = {
+    "flip": ("horizontal_flip",),
+    "translate": ("translation",),
+    "flip_translate": ("horizontal_flip", "translation"),
+}
+
+
+def check_tta(ds, tta) -> str | None:
+    """``tta`` is False/None, True (= ``"flip"``) or a :data:`TTA_MODES` name whose views keep
+    ``ds``'s labels true; returns the mode name, or None for no test-time augmentation."""
+    if tta is None or tta is False:
+        return None
+    mode = "flip" if tta is True else tta
+    if not isinstance(mode, str) or mode not in TTA_MODES:
+        raise ConfigError(f"tta must be False, True or one of {list(TTA_MODES)}, got {tta!r}")
+    missing = [a for a in TTA_MODES[mode] if a not in ds.augmentations]
+    if missing:
         raise ConfigError(
-            f"tta mirrors images, but {ds.name!r} labels do not survive a horizontal flip "
+            f"tta={mode!r} needs {missing}, but {ds.name!r} labels do not survive them "
             f"(its augmentations: {list(ds.augmentations)})"
         )
+    return mode
 
 
 def check_classes_and_dropout(model: str, num_classes, dropout) -> None:

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from cnnbench.bench import PARTS, BenchSettings
+from cnnbench.checks import TTA_MODES, check_tta
 from cnnbench.config import AUGMENT_POLICIES, PROFILES
 from cnnbench.errors import CnnbenchError, TrainingWarning
 from cnnbench.plan import STUDIES
@@ -48,7 +49,6 @@ def _cmd_models(args) -> int:
 
 def _cmd_train(args) -> int:
     from cnnbench.artifacts import write_json
-    from cnnbench.checks import check_tta
     from cnnbench.data import load_dataset
     from cnnbench.evaluation import evaluate
     from cnnbench.hardware import environment_info
@@ -256,7 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--precision", default="auto", help="auto, float32, mixed_float16, ...")
     p.add_argument(
-        "--tta", action="store_true", help="average test predictions over mirrored images"
+        "--tta",
+        nargs="?",
+        const="flip",
+        default=None,
+        choices=list(TTA_MODES),
+        help="test-time augmentation: average test predictions over mirrored images (flip, "
+        "the default when given bare), shifted ones (translate), or both (flip_translate)",
     )
     p.add_argument("--output", default=None, help="JSON path (default artifacts/train/...)")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))

@@ -116,21 +116,37 @@ def _timed_speed(model: keras.Model, x: np.ndarray, batch: int = 256) -> tuple[f
 
 
 def predict_proba(
-    model: keras.Model, x: np.ndarray, batch_size: int = 256, tta: bool = False
+    model: keras.Model, x: np.ndarray, batch_size: int = 256, tta: bool | str = False
 ) -> np.ndarray:
     """Class probabilities for uint8 images, in input order.
 
-    ``tta=True`` averages them with the probabilities of the horizontally mirrored images
-    (test-time augmentation: +0.6 to +1.4 points on CIFAR-10, docs/performance.md).
+    ``tta`` (test-time augmentation; a :data:`~cnnbench.checks.TTA_MODES` name, True = "flip"):
+    ``"flip"`` averages each image's probabilities with its mirror image's (+1.3 points on
+    CIFAR-10 at 50 epochs, docs/performance.md); ``"translate"`` averages them, half and half,
+    with the mean over the image shifted one pixel up-left and one down-right (edges reflected);
+    ``"flip_translate"`` does both: airbench94's TTA, 6 views. The caller checks that the
+    views keep its labels true (:func:`~cnnbench.checks.check_tta`, as :func:`evaluate` does).
     """
+    mode = "flip" if tta is True else (tta or None)
 
     def predict(images):
         data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
         data = data.map(lambda batch: tf.cast(batch, tf.float32))
         return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
 
-    proba = predict(x)
-    return (proba + predict(x[:, :, ::-1])) / 2 if tta else proba
+    def flipped(images):
+        proba = predict(images)
+        if mode in ("flip", "flip_translate"):
+            proba = (proba + predict(images[:, :, ::-1])) / 2
+        return proba
+
+    proba = flipped(x)
+    if mode in ("translate", "flip_translate"):
+        height, width = x.shape[1:3]
+        padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+        shifted = (padded[:, :height, :width], padded[:, 2:, 2:])
+        proba = proba / 2 + sum(flipped(s) for s in shifted) / 4
+    return proba
 
 
 def evaluate(
@@ -140,18 +156,19 @@ def evaluate(
     split: str = "test",
     batch_size: int = 256,
     timing: bool = True,
-    tta: bool = False,
+    tta: bool | str = False,
 ) -> EvalResult:
     """Evaluate ``model`` on one split of ``ds`` (the test split by default).
 
-    ``timing=False`` skips the latency/throughput measurement (a few seconds). ``tta=True``
-    averages predictions over each image and its mirror image; only for datasets whose labels
-    survive a horizontal flip (``"horizontal_flip" in ds.augmentations``).
+    ``timing=False`` skips the latency/throughput measurement (a few seconds). ``tta``
+    averages predictions over augmented views of each image (:func:`predict_proba`): True or
+    ``"flip"`` (each image and its mirror), ``"translate"``, ``"flip_translate"``; only views
+    that keep ``ds``'s labels true (``ds.augmentations``), checked before any prediction.
     """
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
     check_positive_int("batch_size", batch_size)
-    check_tta(ds, tta)
+    tta = check_tta(ds, tta)
     x, y = getattr(ds, f"x_{split}"), getattr(ds, f"y_{split}")
     if len(x) == 0:
         raise ConfigError(f"the {split} split of {ds.name!r} is empty")

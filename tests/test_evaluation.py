@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnnbench import build_model, count_flops, evaluate, from_arrays, set_seed, train
+from cnnbench.data import AUGMENTATIONS
 from cnnbench.errors import ConfigError
 
 
@@ -99,7 +100,39 @@ def test_tta_averages_the_mirror_images(trained):
     plain = model.predict(x[:12].astype("float32"), verbose=0)
     mirror = model.predict(x[:12, :, ::-1].astype("float32"), verbose=0)
     assert np.allclose(ev.probabilities, (plain + mirror) / 2, atol=1e-6)
-    assert ev.to_dict()["tta"] is True
+    assert ev.to_dict()["tta"] == "flip"
     digits = from_arrays(x, y, x[:12], y[:12], name="digits")  # no horizontal_flip
-    with pytest.raises(ConfigError, match="horizontal flip"):
+    with pytest.raises(ConfigError, match=r"needs \['horizontal_flip'\]"):
         evaluate(model, digits, tta=True)
+
+
+def test_translate_tta_is_airbenchs_six_views(trained):
+    """flip_translate: half the flip average, half the flip averages one pixel up-left and
+    down-right (edges reflected); computed here view by view, by hand."""
+    model, _ = trained
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 255, (12, 16, 16, 1)).astype(np.uint8)
+    y = np.arange(12) % 4
+    toy = from_arrays(x, y, x, y, name="toy", class_names=list("abcd"), augmentations=AUGMENTATIONS)
+
+    def p(images):
+        return model.predict(images.astype("float32"), verbose=0)
+
+    def mirrored(images):
+        return (p(images) + p(images[:, :, ::-1])) / 2
+
+    up_left = np.concatenate([x[:, 1:2], x[:, :-1]], axis=1)  # row -1 reflects to row 1
+    up_left = np.concatenate([up_left[:, :, 1:2], up_left[:, :, :-1]], axis=2)
+    down_right = np.concatenate([x[:, 1:], x[:, -2:-1]], axis=1)
+    down_right = np.concatenate([down_right[:, :, 1:], down_right[:, :, -2:-1]], axis=2)
+    both = evaluate(model, toy, timing=False, tta="flip_translate").probabilities
+    expected = mirrored(x) / 2 + (mirrored(up_left) + mirrored(down_right)) / 4
+    assert np.allclose(both, expected, atol=1e-6)
+    shift = evaluate(model, toy, timing=False, tta="translate").probabilities
+    assert np.allclose(shift, p(x) / 2 + (p(up_left) + p(down_right)) / 4, atol=1e-6)
+    assert np.allclose(both.sum(axis=1), 1, atol=1e-6)
+    still = from_arrays(x, y, x, y, name="still", augmentations=("horizontal_flip",))
+    with pytest.raises(ConfigError, match=r"needs \['translation'\], but 'still' labels"):
+        evaluate(model, still, tta="flip_translate")
+    with pytest.raises(ConfigError, match="tta must be False, True or one of"):
+        evaluate(model, toy, tta="mirror")

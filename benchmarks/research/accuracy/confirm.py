@@ -3,13 +3,18 @@
 The probes (``probe.py``) choose on validation and never read the test set; this script
 re-trains a chosen config (same parser, builders, recipe and seeds as ``probe.py``) on the 25%
 stratified sample of ``cifar10`` or ``mnist`` (seed-42 sample) and, after the last epoch, scores
-validation and test, each without and (CIFAR-10 only: a mirrored digit is another symbol) with
-flip test-time augmentation. Whether TTA is used is decided on validation by ``summary``; the
-test columns are reported for both so the choice can be audited, not made on them.
+validation and test without test-time augmentation and with each TTA mode whose views keep the
+dataset's labels true (``cnnbench.checks.TTA_MODES``: on CIFAR-10 flip, translate and
+flip_translate; on MNIST translate only, a mirrored digit being another symbol). Which one is
+used is decided on validation by ``summary``; the test columns are reported for all so the
+choice can be audited, not made on them.
 
-One JSON line per (dataset, config, epochs, seed) to ``confirm.jsonl`` (not kept in git: the
-summary goes to docs/performance.md); recorded runs are skipped, so an interrupted queue
-resumes. From the repository root::
+One JSON line per (dataset, config, epochs, seed) to ``confirm.jsonl`` (kept in git), and the
+trained model to ``models/`` beside it (not kept: 3 MB a run), so a TTA mode added later is
+scored without retraining. A recorded run is skipped, a saved model
+lacking a mode's column is re-scored, a recorded run without a saved model is retrained (the
+runs are deterministic: it prints whether the new validation accuracy matches the recorded
+one). An interrupted queue resumes. From the repository root::
 
     export CNNBENCH_DATA_DIR=../shared/data
     python benchmarks/research/accuracy/confirm.py run DATASET EPOCHS SEEDS CONFIG [CONFIG ...]
@@ -30,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import probe  # noqa: E402
 
 OUT = Path(__file__).parent / "confirm.jsonl"
-TTA_DATASETS = ("cifar10",)  # flip TTA only where a mirrored image is the same class
+MODELS = Path(__file__).parent / "models"
 
 
 def records():
@@ -39,9 +44,39 @@ def records():
     return [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()]
 
 
-def run(dataset, epochs, seeds, configs):
-    from cnnbench import environment_info, load_dataset
+def model_path(dataset, config, epochs, seed):
+    return MODELS / dataset / f"{config}_e{epochs}_s{seed}.keras"
+
+
+def modes_for(ds):
+    """The TTA modes whose views keep ``ds``'s labels true."""
+    from cnnbench.checks import TTA_MODES
+
+    return [m for m, needs in TTA_MODES.items() if set(needs) <= set(ds.augmentations)]
+
+
+def score(model, ds, row):
+    """``row`` + validation and test accuracy, plain and with every mode of ``modes_for(ds)``."""
     from cnnbench.evaluation import predict_proba
+
+    for split, x, y in (("val", ds.x_val, ds.y_val), ("test", ds.x_test, ds.y_test)):
+        for mode in (None, *modes_for(ds)):
+            key = f"{split}_acc" + (f"_{mode}" if mode else "")
+            if key not in row:
+                row[key] = float((predict_proba(model, x, tta=mode).argmax(1) == y).mean())
+    return row
+
+
+def save(rows):
+    tmp = OUT.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tmp.replace(OUT)
+
+
+def run(dataset, epochs, seeds, configs):
+    import keras
+
+    from cnnbench import environment_info, load_dataset
 
     for config in configs:
         probe.parse(config)  # fail early on a typo
@@ -49,71 +84,111 @@ def run(dataset, epochs, seeds, configs):
     hardware = environment_info()["hardware"]
     for seed in seeds:
         for config in configs:
-            done = {(r["dataset"], r["config"], r["epochs"], r["seed"]) for r in records()}
-            if (dataset, config, epochs, seed) in done:
+            key = (dataset, config, epochs, seed)
+            rows = records()
+            old = next(
+                (r for r in rows if (r["dataset"], r["config"], r["epochs"], r["seed"]) == key),
+                None,
+            )
+            path = model_path(*key)
+            wanted = [f"{s}_acc_{m}" for s in ("val", "test") for m in modes_for(ds)]
+            if old and all(k in old for k in wanted):
+                continue
+            if old and path.exists():  # a TTA mode added since: score the saved model
+                row = score(keras.saving.load_model(path), ds, dict(old))
+                save([row if r is old else r for r in rows])
+                print(f"{dataset} {config} e{epochs} s{seed}: re-scored", flush=True)
                 continue
             start = time.time()
             model, result, recipe = probe.train_one(ds, config, epochs, seed)
-            row = {
-                "dataset": dataset,
-                "config": config,
-                "seed": seed,
-                "epochs": epochs,
-                "params": int(model.count_params()),
-                "batch_size": recipe.batch_size,
-                "recipe": result.config["recipe"],
-                "train_acc": result.history["accuracy"][-1],
-                "val_history": [round(v, 4) for v in result.history["val_accuracy"]],
-                "train_s": result.train_time_s,
-                "date": datetime.datetime.now().isoformat(timespec="seconds"),
-                "hardware": hardware,
-            }
-            for split, x, y in (("val", ds.x_val, ds.y_val), ("test", ds.x_test, ds.y_test)):
-                row[f"{split}_acc"] = float((predict_proba(model, x).argmax(1) == y).mean())
-                if dataset in TTA_DATASETS:
-                    tta = predict_proba(model, x, tta=True)
-                    row[f"{split}_acc_tta"] = float((tta.argmax(1) == y).mean())
-            with OUT.open("a") as f:
-                f.write(json.dumps(row) + "\n")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            model.save(path)
+            row = score(
+                model,
+                ds,
+                {
+                    "dataset": dataset,
+                    "config": config,
+                    "seed": seed,
+                    "epochs": epochs,
+                    "params": int(model.count_params()),
+                    "batch_size": recipe.batch_size,
+                    "recipe": result.config["recipe"],
+                    "train_acc": result.history["accuracy"][-1],
+                    "val_history": [round(v, 4) for v in result.history["val_accuracy"]],
+                    "train_s": result.train_time_s,
+                    "date": datetime.datetime.now().isoformat(timespec="seconds"),
+                    "hardware": hardware,
+                },
+            )
+            same = (
+                ""
+                if old is None
+                else (
+                    " (the recorded run's validation accuracy: "
+                    f"{'the same' if old['val_acc'] == row['val_acc'] else old['val_acc']})"
+                )
+            )
+            rows = [
+                r
+                for r in records()
+                if r is not old and (r["dataset"], r["config"], r["epochs"], r["seed"]) != key
+            ]
+            save([*rows, row])
             print(
                 f"{dataset} {config} e{epochs} s{seed}: val {row['val_acc']:.4f} "
-                f"test {row['test_acc']:.4f} ({time.time() - start:.0f} s)",
+                f"test {row['test_acc']:.4f} ({time.time() - start:.0f} s){same}",
                 flush=True,
             )
 
 
 def summary():
+    from cnnbench.checks import TTA_MODES
     from cnnbench.stats import paired_test
 
-    rows = records()
     groups = {}
-    for r in rows:
+    for r in records():
         groups.setdefault((r["dataset"], r["config"], r["epochs"]), []).append(r)
-
+    modes = list(TTA_MODES)
     print(
-        "| dataset | config | params | epochs | seeds | val (%) | val + TTA (%) | TTA on val "
-        "(pp, p t) | test (%) | test + TTA (%) | reported test (%) | train s |"
+        "| dataset | config | params | epochs | seeds | val (%) | "
+        + " | ".join(f"val + {m} (%)" for m in modes)
+        + " | TTA chosen on val (gain pp, p t) | test (%) | "
+        + " | ".join(f"test + {m} (%)" for m in modes)
+        + " | reported test (%) | train s |"
     )
-    print("|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|")
+    print(
+        "|---|---|---:|---:|---|---:|"
+        + "---:|" * len(modes)
+        + "---|---:|"
+        + "---:|" * len(modes)
+        + "---:|---:|"
+    )
     for (dataset, config, epochs), mine in groups.items():
         mine.sort(key=lambda r: r["seed"])
-        val = [100 * r["val_acc"] for r in mine]
-        test = [100 * r["test_acc"] for r in mine]
-        tta_val = [100 * r.get("val_acc_tta", np.nan) for r in mine]
-        tta_test = [100 * r.get("test_acc_tta", np.nan) for r in mine]
-        choice, reported = "–", probe.cell(test)
-        if dataset in TTA_DATASETS:
-            gain = np.mean(tta_val) - np.mean(val)
-            p_t = paired_test(tta_val, val).p_t if len(mine) > 1 else float("nan")
-            use = gain > 0  # chosen on validation only
-            choice = f"{gain:+.2f} ({p_t:.2g}): {'used' if use else 'not used'}"
-            reported = probe.cell(tta_test if use else test)
+
+        def col(key, mine=mine):
+            return [100 * r[key] for r in mine] if all(key in r for r in mine) else None
+
+        val, test = col("val_acc"), col("test_acc")
+        # The mode with the best mean validation accuracy, plain prediction included.
+        scored = {m: col(f"val_acc_{m}") for m in modes if col(f"val_acc_{m}")}
+        best = max(scored, key=lambda m: np.mean(scored[m]), default=None)
+        choice, reported = "none", probe.cell(test)
+        if best and np.mean(scored[best]) > np.mean(val):
+            p_t = paired_test(scored[best], val).p_t if len(mine) > 1 else float("nan")
+            choice = f"{best} ({np.mean(scored[best]) - np.mean(val):+.2f}, {p_t:.2g})"
+            reported = probe.cell(col(f"test_acc_{best}"))
+
+        def cells(split):
+            return " | ".join(
+                probe.cell(c) if (c := col(f"{split}_acc_{m}")) else "–" for m in modes
+            )
+
         print(
             f"| {dataset} | {config} | {mine[0]['params']:,} | {epochs} | "
-            f"{','.join(str(r['seed']) for r in mine)} | {probe.cell(val)} | "
-            f"{probe.cell(tta_val) if dataset in TTA_DATASETS else '–'} | {choice} | "
-            f"{probe.cell(test)} | "
-            f"{probe.cell(tta_test) if dataset in TTA_DATASETS else '–'} | **{reported}** | "
+            f"{','.join(str(r['seed']) for r in mine)} | {probe.cell(val)} | {cells('val')} | "
+            f"{choice} | {probe.cell(test)} | {cells('test')} | **{reported}** | "
             f"{np.mean([r['train_s'] for r in mine]):.0f} |"
         )
 
