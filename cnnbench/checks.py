@@ -144,14 +144,22 @@ TTA_MODES = {
 }
 
 
-def check_tta(ds, tta) -> str | None:
-    """``tta`` is False/None, True (= ``"flip"``) or a :data:`TTA_MODES` name whose views keep
-    ``ds``'s labels true; returns the mode name, or None for no test-time augmentation."""
+def check_tta_mode(tta) -> str | None:
+    """``tta`` is False/None, True (= ``"flip"``) or a :data:`TTA_MODES` name; returns the mode
+    name, or None for no test-time augmentation."""
     if tta is None or tta is False:
         return None
     mode = "flip" if tta is True else tta
     if not isinstance(mode, str) or mode not in TTA_MODES:
         raise ConfigError(f"tta must be False, True or one of {list(TTA_MODES)}, got {tta!r}")
+    return mode
+
+
+def check_tta(ds, tta) -> str | None:
+    """:func:`check_tta_mode`, and the mode's views must keep ``ds``'s labels true."""
+    mode = check_tta_mode(tta)
+    if mode is None:
+        return None
     missing = [a for a in TTA_MODES[mode] if a not in ds.augmentations]
     if missing:
         raise ConfigError(

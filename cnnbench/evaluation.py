@@ -11,7 +11,7 @@ import pandas as pd
 import tensorflow as tf
 from sklearn.metrics import classification_report, confusion_matrix, log_loss
 
-from cnnbench.checks import check_model_fits, check_positive_int, check_tta
+from cnnbench.checks import check_model_fits, check_positive_int, check_tta, check_tta_mode
 from cnnbench.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
@@ -127,7 +127,7 @@ def predict_proba(
     ``"flip_translate"`` does both: airbench94's TTA, 6 views. The caller checks that the
     views keep its labels true (:func:`~cnnbench.checks.check_tta`, as :func:`evaluate` does).
     """
-    mode = "flip" if tta is True else (tta or None)
+    mode = check_tta_mode(tta)
 
     def predict(images):
         data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)

@@ -8,6 +8,7 @@ import pytest
 from cnnbench import build_model, count_flops, evaluate, from_arrays, set_seed, train
 from cnnbench.data import AUGMENTATIONS
 from cnnbench.errors import ConfigError
+from cnnbench.evaluation import predict_proba
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,5 @@ def test_translate_tta_is_airbenchs_six_views(trained):
         evaluate(model, still, tta="flip_translate")
     with pytest.raises(ConfigError, match="tta must be False, True or one of"):
         evaluate(model, toy, tta="mirror")
+    with pytest.raises(ConfigError, match="tta must be False, True or one of"):
+        predict_proba(model, x, tta="flp")  # a typo is refused, not read as no TTA

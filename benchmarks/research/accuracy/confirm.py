@@ -121,18 +121,12 @@ def run(dataset, epochs, seeds, configs):
                     "hardware": hardware,
                 },
             )
-            same = (
-                ""
-                if old is None
-                else (
-                    " (the recorded run's validation accuracy: "
-                    f"{'the same' if old['val_acc'] == row['val_acc'] else old['val_acc']})"
-                )
-            )
+            same = ""
+            if old is not None:
+                match = "the same" if old["val_acc"] == row["val_acc"] else old["val_acc"]
+                same = f" (the recorded run's validation accuracy: {match})"
             rows = [
-                r
-                for r in records()
-                if r is not old and (r["dataset"], r["config"], r["epochs"], r["seed"]) != key
+                r for r in records() if (r["dataset"], r["config"], r["epochs"], r["seed"]) != key
             ]
             save([*rows, row])
             print(
