@@ -65,6 +65,8 @@ def summary_markdown(study: Study, k: int = 3, level: int = 2) -> str:
         lines += [f"{part} Findings", ""]
         lines += [f"{i}. {item}" for i, item in enumerate(findings, 1)] + [""]
         lines += [f"_{_significance_sentence(study).strip()}_", ""]
+    else:
+        lines += ["_No findings yet: no dataset has all its compared cells finished._", ""]
     runs = [r for by_seed in study.runs.values() for r in by_seed.values()]
     total = sum(r["timings"]["total_s"] for r in runs)
     per_seed = f" ({len(runs)} seed runs)" if study.seeds > 1 else ""
