@@ -532,11 +532,17 @@ def limitations_markdown(study: Study) -> str:
         "at that rate leaves them at chance), so an architecture comparison includes its recipe. "
         "No per-model hyperparameter search was made."
     )
-    hardware = "; ".join(dict.fromkeys(r["environment"]["hardware"] for r in results))
+    machines = list(dict.fromkeys(r["environment"]["hardware"] for r in results))
+    mixed = (
+        f" The cells ran on {len(machines)} machines (the comparison's hardware column): times "
+        "and latencies compare only between cells measured on the same one."
+        if len(machines) > 1
+        else ""
+    )
     lines.append(
-        f"- **Hardware.** Times and latencies were measured on {hardware}. Their ratios change "
-        "on a GPU, where FLOPs matter less than on a CPU and small models leave it idle; latency "
-        "is one image at a time through Keras."
+        f"- **Hardware.** Times and latencies were measured on {'; '.join(machines)}.{mixed} "
+        "Their ratios change on a GPU, where FLOPs matter less than on a CPU and small models "
+        "leave it idle; latency is one image at a time through Keras."
     )
     lines.append(
         "- **Not shown.** Robustness to other data (corruptions, other datasets), calibration, "

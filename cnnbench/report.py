@@ -125,7 +125,8 @@ def comparison_markdown(study: Study) -> str:
 
 def headline_table(study: Study) -> pd.DataFrame:
     """The comparison in a README's width: accuracies as ``mean ± std`` over the seeds with the
-    test accuracy's 95% interval, cost columns as means."""
+    test accuracy's 95% interval, cost columns as means, and each cell's hardware when the cells
+    ran on more than one machine."""
     table = comparison_table(study)
 
     def spread(split: str) -> pd.Series:
@@ -138,7 +139,7 @@ def headline_table(study: Study) -> pd.DataFrame:
             axis=1,
         )
 
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "dataset": table["dataset"],
             "model": table["model"],
@@ -159,6 +160,9 @@ def headline_table(study: Study) -> pd.DataFrame:
             "seeds": table["seeds"],
         }
     )
+    if table["hardware"].nunique() > 1:  # a resumed run moved machines: say which cell ran where
+        frame["hardware"] = table["hardware"]
+    return frame
 
 
 def headline_markdown(study: Study) -> str:

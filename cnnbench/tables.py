@@ -39,6 +39,9 @@ TABLE_COLUMNS = [
     "test acc 95% CI high (%)",
     "seeds",
     "recipe",
+    # The machine(s) its seeds ran on: a resumed study can span machines, and times and latencies
+    # compare only between cells measured on the same one.
+    "hardware",
 ]
 # Per-run columns averaged over the seeds in the tables (every numeric one; params is the same
 # for every seed, so its mean is itself).
@@ -121,7 +124,13 @@ def runs_frame(study: Study) -> pd.DataFrame:
         for seed in study.seed_list
         if seed in study.runs.get(key, {})
     ]
-    columns = ["experiment", "seed", *TABLE_COLUMNS[: TABLE_COLUMNS.index("seeds")], "recipe"]
+    columns = [
+        "experiment",
+        "seed",
+        *TABLE_COLUMNS[: TABLE_COLUMNS.index("seeds")],
+        "recipe",
+        "hardware",
+    ]
     columns = [c for c in columns if "std" not in c and "CI" not in c]
     return pd.DataFrame(rows, columns=columns)
 
@@ -511,6 +520,7 @@ def _mean_row(study: Study, key: str) -> dict:
         row[f"{split} acc 95% CI high (%)"] = spread[2]
     row["seeds"] = len(rows)
     row["recipe"] = "; ".join(dict.fromkeys(r["recipe"] for r in rows))
+    row["hardware"] = "; ".join(dict.fromkeys(r["hardware"] for r in rows))
     return row
 
 
@@ -546,4 +556,5 @@ def _row(result: dict) -> dict:
         # Keras' train accuracy is the mean over the last epoch, with dropout and augmentation on.
         "train-val gap (pp)": 100 * (history["accuracy"][-1] - history["val_accuracy"][-1]),
         "recipe": _recipe(train),
+        "hardware": result["environment"]["hardware"],
     }

@@ -344,3 +344,31 @@ def test_readme_is_a_user_guide_and_the_results_live_in_docs():
     results = (ROOT / "docs" / "results.md").read_text()
     for block in ("results:quick", "bench", "small_data"):
         assert f"<!-- cnnbench:{block}:start -->" in results
+
+
+def test_a_study_resumed_on_another_machine_says_which_cell_ran_where(cli_run, tmp_path):
+    """Times compare only on one machine: when a resumed study's cells ran on two, the README
+    table gains a hardware column and the limitations say so; on one machine neither appears."""
+    import json
+    import shutil
+
+    from cnnbench.discussion import limitations_markdown
+    from cnnbench.report import headline_table
+
+    root, _ = cli_run
+    one = load_study(root / "demo")
+    assert "hardware" not in headline_table(one).columns
+    assert "machines" not in limitations_markdown(one)
+
+    shutil.copytree(root / "demo", tmp_path / "demo")
+    moved = sorted((tmp_path / "demo").glob("*/alexnet/seed_*/result.json"))[0]
+    result = json.loads(moved.read_text())
+    result["environment"]["hardware"] = "2-core other CPU (no GPU)"
+    moved.write_text(json.dumps(result))
+
+    two = load_study(tmp_path / "demo")
+    table = headline_table(two)
+    by_model = dict(zip(table["model"], table["hardware"], strict=True))
+    assert by_model["alexnet"] == "2-core other CPU (no GPU)"
+    assert by_model["custom"] == one.runs["cifar10/custom"][42]["environment"]["hardware"]
+    assert "The cells ran on 2 machines" in limitations_markdown(two)
