@@ -52,14 +52,17 @@ def header(study: Study) -> str:
     )
 
 
-def summary_markdown(study: Study, k: int = 3, level: int = 2) -> str:
+def summary_markdown(study: Study, k: int = 3, level: int = 2, with_header: bool = True) -> str:
     """The study's findings in Markdown; every number is computed from the results.
 
     ``k`` is how many weakest classes and confusions to name per dataset; ``level`` the heading
-    level of its title ("Summary"; its "Findings" and "In detail" parts one below).
+    level of its title ("Summary"; its "Findings" and "In detail" parts one below);
+    ``with_header=False`` leaves out the :func:`header` line, for a page that shows it already.
     """
     part = "#" * (level + 1)
-    lines = [f"{'#' * level} Summary", "", f"_{header(study)}_", ""] + _sample_caveat(study)
+    lines = [f"{'#' * level} Summary", ""]
+    lines += [f"_{header(study)}_", ""] if with_header else []
+    lines += _sample_caveat(study)
     findings = _findings(study, k)
     if findings:
         lines += [f"{part} Findings", ""]
@@ -528,9 +531,10 @@ def limitations_markdown(study: Study) -> str:
     recipes = sorted({r["train"]["config"]["recipe"]["name"] for r in results})
     lines.append(
         f'- **Recipes.** `recipe="{study.profile.recipe}"` gave {", ".join(recipes)}: '
-        "networks with BatchNorm train with one-cycle SGD, plain ones with one-cycle AdamW (SGD "
-        "at that rate leaves them at chance), so an architecture comparison includes its recipe. "
-        "No per-model hyperparameter search was made."
+        "networks with BatchNorm train with one-cycle SGD, plain ones with one-cycle AdamW (one "
+        "CIFAR-10 epoch of SGD at that rate left alexnet at chance: `docs/performance.md`), so "
+        "an architecture comparison includes its recipe. No per-model hyperparameter search was "
+        "made."
     )
     machines = list(dict.fromkeys(r["environment"]["hardware"] for r in results))
     mixed = (

@@ -140,7 +140,7 @@ def compare_histories(
                 f"got {type(runs).__name__}"
             )
         panels[str(dataset)] = _metric_series(runs, metric)
-    styles = _label_styles(label for series in panels.values() for label in series)
+    styles = _paired_styles(label for series in panels.values() for label in series)
     epochs = {dataset: max(map(len, series.values())) for dataset, series in panels.items()}
     title = title or f"{_label(metric)} per epoch"
     return _render(
@@ -305,7 +305,7 @@ def show_augmentations(ds, n_images=6, n_variants=3, seed=42, *, backend="plotly
     ]
     images = [image for row in rows for image in row]
     labels = ["original"] + [f"augmented {i + 1}" for i in range(n_variants)]
-    title = f"Augmentation: {', '.join(ds.augmentations)}"
+    title = f"Augmentation: {', '.join(a.replace('_', ' ') for a in ds.augmentations)}"
     grid = _Grid(images, [""] * len(images), len(originals), labels, title)
     return _render(backend, save_path, _grid_plotly, _grid_mpl, grid)
 
@@ -799,6 +799,25 @@ def _label_styles(labels):
     }
 
 
+def _paired_styles(labels):
+    """``{label: (colour, dash index)}`` where a model's cells are one colour: ``"custom"`` solid,
+    ``"custom + aug"`` dashed, ``"custom + aug + oversample"`` dotted (the conditions, after the
+    first ``" + "``, in first-seen order), so a model's plain and augmented curves read as a
+    pair; more models than colours fall back to one style per label."""
+    unique = list(dict.fromkeys(labels))
+    models = list(dict.fromkeys(label.split(" + ")[0] for label in unique))
+    conditions = list(dict.fromkeys(label.partition(" + ")[2] for label in unique))
+    if len(models) > len(PALETTE) or len(conditions) > len(MPL_DASHES):
+        return _label_styles(unique)
+    return {
+        label: (
+            PALETTE[models.index(label.split(" + ")[0])],
+            conditions.index(label.partition(" + ")[2]),
+        )
+        for label in unique
+    }
+
+
 def _history_plotly(curves, epochs, title):
     fig = make_subplots(rows=1, cols=len(curves), subplot_titles=[_label(m) for m in curves])
     for col, (metric, panel) in enumerate(curves.items(), start=1):
@@ -863,7 +882,7 @@ def _lines_plotly(panels, styles, epochs, metric, title):
 
 
 def _lines_mpl(panels, styles, epochs, metric, title):
-    fig, axes = _subplots(1, len(panels), figsize=(5 * len(panels) + 2, 4))
+    fig, axes = _subplots(1, len(panels), figsize=(5 * len(panels), 4.5))
     for ax, (dataset, series) in zip(axes[0], panels.items(), strict=True):
         for label, values in series.items():
             colour, dash = styles[label]
@@ -873,7 +892,9 @@ def _lines_mpl(panels, styles, epochs, metric, title):
         _epoch_axis_mpl(ax, epochs[dataset])
         _mark_zoomed_y(ax)
     handles = {line.get_label(): line for ax in axes[0] for line in ax.get_lines()}
-    fig.legend(handles.values(), handles.keys(), loc="outside right upper")
+    # Below the panels, a model's conditions side by side: the panels keep the figure's width.
+    ncol = min(len(handles), max(len({label.split(" + ")[0] for label in handles}), 1), 5)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=ncol)
     fig.suptitle(title)
     return fig
 
@@ -974,9 +995,8 @@ def _bars_mpl(groups, metric, title, value_range):
     ax.set(title=title, xlabel="Class", ylabel=_label(metric))
     if value_range:
         ax.set_ylim(value_range)
-    if len(groups) > 1:  # above the plot, so no bar hides behind it
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=len(groups), frameon=False)
-        ax.set_title(title, pad=28)
+    if len(groups) > 1:  # below the plot, so no bar hides behind it
+        fig.legend(loc="outside lower center", ncol=min(len(groups), 4), frameon=False)
     return fig
 
 
@@ -1126,7 +1146,7 @@ def _breakdown_plotly(models, parts, title):
 def _breakdown_mpl(models, parts, title):
     from matplotlib.ticker import StrMethodFormatter
 
-    fig, axes = _subplots(figsize=(max(5, 1.2 * len(models)) + 3, 4))
+    fig, axes = _subplots(figsize=(max(6, 1.4 * len(models)), 4))
     ax = axes[0, 0]
     positions = np.arange(len(models))
     bottom = np.zeros(len(models))
@@ -1142,8 +1162,9 @@ def _breakdown_mpl(models, parts, title):
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")
     ax.set(title=title, xlabel="Model", ylabel="Parameters")
+    ax.set_ylim(0, 1.08 * bottom.max())  # headroom: the tallest bar's top stays in view
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    ax.legend(loc="best")
     return fig
 
 

@@ -197,8 +197,7 @@ def readme_markdown(study: Study, k: int = 3) -> str:
             "",
             markdown_table(augmentation.drop(columns=["p exact", "p t-test"])),
         ]
-    summary = summary_markdown(study, k, level=4)
-    summary = summary.replace(f"_{header(study)}_\n\n", "")  # said once, above the tables
+    summary = summary_markdown(study, k, level=4, with_header=False)  # said once, above
     parts += [summary, paired_tests_markdown(study)]
     return "\n".join(parts)
 

@@ -275,7 +275,12 @@ def test_outline_reads_the_layers_from_the_model():
     )
     assert text.endswith("-> classifier: global max pool, dense 10, scale x0.111, softmax")
     alexnet = outline(build_model("alexnet", (32, 32, 3), 10))
-    assert alexnet.count("conv ") == 5 and "dense 256 relu, dropout 0.5" in alexnet
+    assert "maxpool 2x2, 2x conv 128 3x3 relu, conv 64 3x3 relu" in alexnet  # 5 convs
+    assert "dense 256 relu, dropout 0.5" in alexnet
+    # repeated depthwise-separable blocks are written once, with their count
+    mobilenet = outline(build_model("mobilenet", (32, 32, 3), 10))
+    block = "depthwiseconv 3x3+batchnorm+relu, conv 256 1x1+batchnorm+relu"
+    assert f"6x ({block})" in mobilenet and mobilenet.count("depthwiseconv") == 5
     with pytest.raises(ModelError, match="expects a keras.Model"):
         outline("custom")
 

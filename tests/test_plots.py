@@ -249,6 +249,13 @@ def line_colours(fig, panel):
     return {line.get_label(): line.get_color() for line in fig.axes[panel].get_lines()}
 
 
+def line_dashes(fig, panel):
+    if isinstance(fig, go.Figure):
+        axis = "x" if panel == 0 else f"x{panel + 1}"
+        return {t.name: t.line.dash for t in fig.data if (t.xaxis or "x") == axis}
+    return {line.get_label(): line.get_linestyle() for line in fig.axes[panel].get_lines()}
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_compare_histories_one_panel_per_dataset(backend):
     histories = {
@@ -266,7 +273,10 @@ def test_compare_histories_one_panel_per_dataset(backend):
     assert epoch_axis(fig, 0)[0] == (0.5, 2.5) and epoch_axis(fig, 1)[0] == (0.5, 3.5)
     mnist, cifar = line_colours(fig, 0), line_colours(fig, 1)
     assert mnist["custom"] == cifar["custom"] and mnist["alexnet"] == cifar["alexnet"]
-    assert len(set(cifar.values())) == 3
+    # a model's conditions are one colour, told apart by the line's dash
+    assert cifar["custom + aug"] == cifar["custom"] != cifar["alexnet"]
+    dashes = line_dashes(fig, 1)
+    assert dashes["custom"] == dashes["alexnet"] != dashes["custom + aug"]
     if backend == "plotly":
         assert [t.name for t in fig.data if t.showlegend is not False] == [
             "custom",

@@ -128,8 +128,8 @@ def test_comparison_markdown_is_a_clean_table(cli_run):
     lines = (root / "demo" / "comparison.md").read_text().splitlines()
     table = [line for line in lines if line.startswith("|")]
     assert len(table) == 2 + 8  # header, alignment, 4 models without and with augmentation
-    # dataset, model, augmented | 10 numbers, 6 of accuracy spread, seeds | recipe
-    assert table[1] == "|---|---|---|" + "---:|" * 17 + "---|"
+    # dataset, model, augmented | 10 numbers, 6 of accuracy spread, seeds | recipe, hardware
+    assert table[1] == "|---|---|---|" + "---:|" * 17 + "---|---|"
     assert len({line.count("|") for line in table}) == 1
     study = load_study(root / "demo")
     params = comparison_table(study)["params"].iloc[0]

@@ -257,7 +257,27 @@ def _joined(layers) -> str:
             words[-1] += f"+{word}"
         else:
             words.append(word)
-    return ", ".join(words)
+    return ", ".join(_repeats(words))
+
+
+def _repeats(words: list[str]) -> list[str]:
+    """Consecutive repeats of one layer or of a pair of layers (a depthwise-separable block)
+    written once with their count: ``"5x (depthwiseconv 3x3, conv 256 1x1)"``, so a deep
+    network's outline stays one readable line."""
+    out, i = [], 0
+    while i < len(words):
+        best = (1, 1)  # (period, repeats)
+        for period in (1, 2):
+            unit, n = words[i : i + period], 1
+            while words[i + n * period : i + (n + 1) * period] == unit:
+                n += 1
+            if n > 1 and period * n > best[0] * best[1]:
+                best = (period, n)
+        period, n = best
+        unit = ", ".join(words[i : i + period])
+        out.append(unit if n == 1 else f"{n}x ({unit})" if period > 1 else f"{n}x {unit}")
+        i += period * n
+    return out
 
 
 __all__ = [
