@@ -362,22 +362,25 @@ PROFILES = {
     # The original study's 25% sample, the whole `original` grid (21 cells: 3 variants, 4 models
     # x 2 conditions x 2 datasets, 2 targeted on CIFAR-10), 3 seeds so every comparison has a
     # spread and a paired test, in the 15 min a seed a 2-core CPU is given. Seconds per seed run
-    # (training and evaluation, mean over 3 seeds; study of 2026-12-02, 2-core AMD EPYC, the
-    # machine otherwise idle; docs/results.md):
-    #   CIFAR-10 variants, 1 epoch each (batch 32):  custom_v1 12, v2 22, v3 45         ~  79 s
-    #   CIFAR-10, 2 epochs, plain / + aug (BatchNorm nets batch 32: 782 steps, AUTO_SIZING's
-    #     750; plain nets batch 64, their floor): custom_v2 37/42, alexnet 27/26,
-    #     custom 68/80, mobilenet 79/71                                                ~ 430 s
-    #   CIFAR-10 targeted, 2 cells of the best (custom): 75, 68                          ~ 143 s
-    #   MNIST, 1 epoch, 8 cells: custom_v2 18/13, alexnet 14/14, custom 37/33,
-    #     mobilenet 43/42                                                               ~ 214 s
-    #   = 14.4 min a seed (14.0, 14.2, 15.1). At 4 epochs (batch 64) the same grid took 21-23
-    #   min: below 4 epochs AUTO_SIZING halves the batch to keep 750 steps, so 2 epochs cost
-    #   0.55x of 4, not half (a step at 32 costs 0.047 s against 0.085 at 64). At 2 epochs
+    # (training and evaluation, mean over 3 seeds, the machine otherwise idle; docs/results.md),
+    # on a 2-core AMD EPYC (2026-12-02) / the 2-core Intel Xeon of the committed study
+    # (2026-12-04):
+    #   CIFAR-10 variants, 1 epoch each (batch 32): custom_v1 12/9, v2 22/30, v3 45/52  ~ 79/91 s
+    #   CIFAR-10, 2 epochs, plain + aug (BatchNorm nets batch 32: 782 steps, AUTO_SIZING's
+    #     750; plain nets batch 64, their floor): custom_v2 79/85, alexnet 53/72,
+    #     custom 148/184, mobilenet 150/184                                          ~ 430/525 s
+    #   CIFAR-10 targeted, 2 cells of the best (custom): 143/178 s
+    #   MNIST, 1 epoch, 8 cells: custom_v2 31/40, alexnet 28/44, custom 70/95,
+    #     mobilenet 85/110                                                           ~ 214/289 s
+    #   = 14.4 min a seed on the EPYC (14.0, 14.2, 15.1), 18.1 on the Xeon (18.3, 18.1, 17.8):
+    #   the 15 min are met on one machine and missed by 3 min on the other, at the grid's floor
+    #   (1 epoch per variant, 2 per compared cell). At 4 epochs (batch 64) the same grid took
+    #   21-23 min: below 4 epochs AUTO_SIZING halves the batch to keep 750 steps, so 2 epochs
+    #   cost 0.55x of 4, not half (a step at 32 costs 0.047 s against 0.085 at 64). At 2 epochs
     #   augmentation does not pay yet; the standard profile runs the original's 50.
     "quick": Profile(
         name="quick",
-        description="25% sample, 2 epochs (MNIST 1), 3 seeds: 14-15 min a seed on a 2-core CPU",
+        description="25% sample, 2 epochs (MNIST 1), 3 seeds: 14-18 min a seed on a 2-core CPU",
         source="auto",
         sample_fraction=0.25,  # CIFAR-10 12,500 / MNIST ~15,000 training images
         val_fraction=0.1,  # drawn from the training images outside the sample

@@ -1107,7 +1107,7 @@ def _mark_zoomed_y(ax):
     small differences)."""
     low = ax.get_ylim()[0]
     if low > 0:
-        ax.set_ylabel(f"{ax.get_ylabel()} (axis from {low:.3g}, not 0)")
+        ax.set_ylabel(f"{ax.get_ylabel()}\n(axis from {low:.3g}, not 0)")
 
 
 def _short_number(value):

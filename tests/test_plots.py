@@ -91,7 +91,7 @@ def axis_titles(fig, panel=0):
     if isinstance(fig, go.Figure):
         suffix = "" if panel == 0 else str(panel + 1)
         return fig.layout[f"xaxis{suffix}"].title.text, fig.layout[f"yaxis{suffix}"].title.text
-    ylabel = re.sub(r" \(axis from [^)]*, not 0\)$", "", fig.axes[panel].get_ylabel())
+    ylabel = re.sub(r"\n\(axis from [^)]*, not 0\)$", "", fig.axes[panel].get_ylabel())
     return fig.axes[panel].get_xlabel(), ylabel
 
 
