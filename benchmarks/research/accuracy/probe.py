@@ -18,8 +18,9 @@ an architecture, optionally followed by ``+modifier`` terms, each changing one t
 * architecture: ``bnbias`` (BatchNorm without scale, shift re-parametrised so SGD moves it 16x
   faster; candidates only), ``temp=X`` (``airbench_s``'s logit scale, 1/9 by default).
 * augmentation: ``t2`` (airbench's flip + translate by up to 2 pixels, no Cutout, instead of
-  crop pad 4 + Cutout 8), ``orig`` / ``cfc`` (the other policy); ``cutmix`` / ``mixup=A``
-  (Keras's ``CutMix`` / ``MixUp(alpha=A)`` on every training batch, after the policy's
+  crop pad 4 + Cutout 8), ``cut=N`` (Cutout's square N pixels a side instead of 8, as
+  airbench96's 12 for its 40-epoch runs), ``orig`` / ``cfc`` (the other policy); ``cutmix`` /
+  ``mixup=A`` (Keras's ``CutMix`` / ``MixUp(alpha=A)`` on every training batch, after the policy's
   augmentation: images and one-hot labels mixed with a shuffled copy of the batch).
 
 Epochs, batch and seeds are the same on both sides of every comparison; the one-cycle schedule
@@ -94,6 +95,8 @@ def parse(config: str):
             out["arch_kw"].update(bn_scale=False, bias_boost=4.0)
         elif key == "t2":
             out["policy"], out["aug_kw"] = "crop_flip_cutout", {"pad": 2, "cutout": 0}
+        elif key == "cut":  # Cutout's side in pixels (crop_flip_cutout: 8; airbench96: 12)
+            out["policy"], out["aug_kw"] = "crop_flip_cutout", {"cutout": int(value)}
         elif key == "cutmix":
             out["mix"] = ("CutMix", {})
         elif key == "mixup":
