@@ -10,7 +10,8 @@ whole epoch (validation included), from ``TrainResult.train_phase_s`` / ``epoch_
 first epoch includes tracing; the second is the steady state. Run it on an otherwise idle
 machine; from the repository root::
 
-    CNNBENCH_DATA_DIR=../shared/data python benchmarks/research/accuracy/epoch_speed.py 64,128,256 original
+    export CNNBENCH_DATA_DIR=../shared/data
+    python benchmarks/research/accuracy/epoch_speed.py 64,128,256 original
 """
 
 from __future__ import annotations
