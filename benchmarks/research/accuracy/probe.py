@@ -15,8 +15,10 @@ an architecture, optionally followed by ``+modifier`` terms, each changing one t
   convention: decay per step = learning rate x X), ``lrx=F`` (peak learning rate x F),
   ``ls=X`` (label smoothing), ``warm=X`` (warm-up fraction), ``bs=N`` (batch size, learning
   rate scaled as ``auto`` scales it).
-* architecture: ``bnbias`` (BatchNorm without scale, shift re-parametrised so SGD moves it 16x
-  faster; candidates only), ``temp=X`` (``airbench_s``'s logit scale, 1/9 by default).
+* architecture: ``res=B`` (blocks ``B``, dot-separated, get airbench96's third conv-BN-GELU
+  added back to the block's pooled activation; candidates only), ``bnbias`` (BatchNorm without
+  scale, shift re-parametrised so SGD moves it 16x faster; candidates only), ``temp=X``
+  (``airbench_s``'s logit scale, 1/9 by default).
 * augmentation: ``t2`` (airbench's flip + translate by up to 2 pixels, no Cutout, instead of
   crop pad 4 + Cutout 8), ``cut=N`` (Cutout's square N pixels a side instead of 8, as
   airbench96's 12 for its 40-epoch runs), ``orig`` / ``cfc`` (the other policy); ``cutmix`` /
@@ -91,6 +93,8 @@ def parse(config: str):
             out["bs"] = int(value)
         elif key == "temp":  # the logits' scale before the softmax (airbench_s: 1/9)
             out["arch_kw"]["logit_scale"] = float(value)
+        elif key == "res":  # e.g. res=2 or res=1.2: the blocks given airbench96's third conv
+            out["arch_kw"]["residual_blocks"] = tuple(int(b) for b in value.split("."))
         elif key == "bnbias":
             out["arch_kw"].update(bn_scale=False, bias_boost=4.0)
         elif key == "t2":
