@@ -19,11 +19,15 @@ an architecture, optionally followed by ``+modifier`` terms, each changing one t
   added back to the block's pooled activation; candidates only), ``bnbias`` (BatchNorm without
   scale, shift re-parametrised so SGD moves it 16x faster; candidates only), ``temp=X``
   (``airbench_s``'s logit scale, 1/9 by default).
-* augmentation: ``t2`` (airbench's flip + translate by up to 2 pixels, no Cutout, instead of
-  crop pad 4 + Cutout 8), ``cut=N`` (Cutout's square N pixels a side instead of 8, as
-  airbench96's 12 for its 40-epoch runs), ``orig`` / ``cfc`` (the other policy); ``cutmix`` /
-  ``mixup=A`` (Keras's ``CutMix`` / ``MixUp(alpha=A)`` on every training batch, after the policy's
-  augmentation: images and one-hot labels mixed with a shuffled copy of the batch).
+* optimizer: ``ema=M`` (Keras's ``use_ema``: an exponential moving average of the weights with
+  momentum ``M`` a step over the whole run, copied into the model when training ends).
+* augmentation: ``altflip`` (airbench94's alternating flip: an image's mirroring alternates
+  from epoch to epoch, random only in the first, instead of a fresh coin each epoch), ``t2``
+  (airbench's flip + translate by up to 2 pixels, no Cutout, instead of crop pad 4 + Cutout 8),
+  ``cut=N`` (Cutout's square N pixels a side instead of 8, as airbench96's 12 for its 40-epoch
+  runs), ``orig`` / ``cfc`` (the other policy); ``cutmix`` / ``mixup=A`` (Keras's ``CutMix`` /
+  ``MixUp(alpha=A)`` on every training batch, after the policy's augmentation: images and
+  one-hot labels mixed with a shuffled copy of the batch).
 
 Epochs, batch and seeds are the same on both sides of every comparison; the one-cycle schedule
 always runs to its end. One JSON line per (config, epochs, seed) to ``probes.jsonl``;
@@ -97,6 +101,10 @@ def parse(config: str):
             out["arch_kw"]["residual_blocks"] = tuple(int(b) for b in value.split("."))
         elif key == "bnbias":
             out["arch_kw"].update(bn_scale=False, bias_boost=4.0)
+        elif key == "ema":  # Keras's weight EMA over the whole run, momentum per step
+            out["ema"] = float(value)
+        elif key == "altflip":
+            out["altflip"] = True
         elif key == "t2":
             out["policy"], out["aug_kw"] = "crop_flip_cutout", {"pad": 2, "cutout": 0}
         elif key == "cut":  # Cutout's side in pixels (crop_flip_cutout: 8; airbench96: 12)
@@ -146,10 +154,16 @@ def train_one(ds, config, epochs, seed):
     if "lrx" in spec:
         recipe = recipe.with_overrides(learning_rate=recipe.learning_rate * spec["lrx"])
     original_builder, original_dataset = training.build_augmenter, training.train_dataset
+    original_optimizer = training._optimizer
     if spec["aug_kw"]:
         training.build_augmenter = functools.partial(original_builder, **spec["aug_kw"])
     if "mix" in spec:
         training.train_dataset = functools.partial(mixed_dataset, original_dataset, spec["mix"])
+    if spec.get("altflip"):
+        training.build_augmenter = functools.partial(without_flip, training.build_augmenter)
+        training.train_dataset = alternating_flip_dataset
+    if "ema" in spec:
+        training._optimizer = functools.partial(ema_optimizer, original_optimizer, spec["ema"])
     try:
         result = train(
             model,
@@ -162,7 +176,53 @@ def train_one(ds, config, epochs, seed):
         )
     finally:
         training.build_augmenter, training.train_dataset = original_builder, original_dataset
+        training._optimizer = original_optimizer
     return model, result, recipe
+
+
+def ema_optimizer(optimizer, momentum, *args):
+    """``optimizer(*args)`` keeping an EMA of the weights, which ``fit()`` copies in at its end
+    (Keras's ``use_ema``; validation during training sees the raw weights)."""
+    opt = optimizer(*args)
+    opt.use_ema, opt.ema_momentum, opt.ema_overwrite_frequency = True, momentum, None
+    return opt
+
+
+def without_flip(build_augmenter, augmentations, **kwargs):
+    """The policy's augmenter with its random flip left out (the pipeline flips instead)."""
+    return build_augmenter([a for a in augmentations if a != "horizontal_flip"], **kwargs)
+
+
+def alternating_flip_dataset(x, y, num_classes, *, batch_size, seed, augmenter, class_weights):
+    """airbench94's alternating flip: each image is mirrored at random in the first epoch and
+    in every other epoch after, the opposite of the epoch before, so every pair of epochs sees
+    it both ways. The epoch's parity comes from a counter the dataset bumps each time ``fit()``
+    starts iterating it."""
+    import tensorflow as tf
+
+    from cnnbench.pipeline import _to_model_inputs
+
+    if class_weights is not None:
+        raise SystemExit("altflip takes no class weights")
+    first = np.random.default_rng(seed).random(len(x)) < 0.5
+    epoch = tf.Variable(-1, dtype=tf.int64, trainable=False)
+    base = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int64), first))
+    base = base.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+
+    def one_epoch(e):
+        def flip(images, labels, first):
+            mirrored = tf.math.logical_xor(first, tf.equal(e % 2, 1))
+            images = tf.where(mirrored[:, None, None, None], tf.reverse(images, [2]), images)
+            return images, labels
+
+        return base.map(flip)
+
+    data = tf.data.Dataset.from_tensors(0).map(lambda _: epoch.assign_add(1)).flat_map(one_epoch)
+    data = data.apply(tf.data.experimental.assert_cardinality(math.ceil(len(x) / batch_size)))
+    data = data.map(_to_model_inputs(num_classes))
+    if augmenter is not None:
+        data = data.map(lambda images, labels: (augmenter(images, training=True), labels))
+    return data.prefetch(tf.data.AUTOTUNE)
 
 
 def mixed_dataset(train_dataset, mix, *args, seed, **kwargs):
