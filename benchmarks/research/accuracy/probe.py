@@ -20,7 +20,8 @@ an architecture, optionally followed by ``+modifier`` terms, each changing one t
   scale, shift re-parametrised so SGD moves it 16x faster; candidates only), ``temp=X``
   (``airbench_s``'s logit scale, 1/9 by default).
 * optimizer: ``ema=M`` (Keras's ``use_ema``: an exponential moving average of the weights with
-  momentum ``M`` a step over the whole run, copied into the model when training ends).
+  momentum ``M`` a step over the whole run, copied into the model when training ends);
+  ``la`` (airbench94's lookahead, :func:`lookahead`).
 * augmentation: ``altflip`` (airbench94's alternating flip: an image's mirroring alternates
   from epoch to epoch, random only in the first, instead of a fresh coin each epoch), ``t2``
   (airbench's flip + translate by up to 2 pixels, no Cutout, instead of crop pad 4 + Cutout 8),
@@ -103,6 +104,8 @@ def parse(config: str):
             out["arch_kw"].update(bn_scale=False, bias_boost=4.0)
         elif key == "ema":  # Keras's weight EMA over the whole run, momentum per step
             out["ema"] = float(value)
+        elif key == "la":
+            out["la"] = True
         elif key == "altflip":
             out["altflip"] = True
         elif key == "t2":
@@ -164,6 +167,9 @@ def train_one(ds, config, epochs, seed):
         training.train_dataset = alternating_flip_dataset
     if "ema" in spec:
         training._optimizer = functools.partial(ema_optimizer, original_optimizer, spec["ema"])
+    callbacks = []
+    if spec.get("la"):
+        callbacks.append(lookahead(epochs * math.ceil(len(ds.x_train) / recipe.batch_size)))
     try:
         result = train(
             model,
@@ -173,11 +179,42 @@ def train_one(ds, config, epochs, seed):
             seed=seed,
             recipe=recipe,
             verbose=0,
+            callbacks=callbacks,
         )
     finally:
         training.build_augmenter, training.train_dataset = original_builder, original_dataset
         training._optimizer = original_optimizer
     return model, result, recipe
+
+
+def lookahead(total_steps, every=5, decay=0.95**5):
+    """airbench94's lookahead (Zhang et al. 2019, "Lookahead Optimizer: k steps forward, 1 step
+    back", as airbench94 schedules it), a Keras callback: every ``every`` steps a slow copy of
+    the weights moves towards the model's, ``slow = d * slow + (1 - d) * weights``, and the
+    model restarts from it; ``d`` grows as ``decay * (step / total_steps) ** 3``, so it barely
+    acts early and averages the last steps of the anneal. The model ends on the slow copy. Every
+    float weight takes part, BatchNorm's moving statistics included, as in airbench."""
+    import keras
+
+    class Lookahead(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.tracked = [w for w in self.model.weights if "float" in str(w.dtype)]
+            self.slow = [keras.ops.copy(w.value) for w in self.tracked]
+            self.step = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+            if self.step % every == 0:
+                d = decay * min(self.step / total_steps, 1.0) ** 3
+                for i, w in enumerate(self.tracked):
+                    self.slow[i] = d * self.slow[i] + (1 - d) * w.value
+                    w.assign(self.slow[i])
+
+        def on_train_end(self, logs=None):
+            for w, slow in zip(self.tracked, self.slow, strict=True):
+                w.assign(slow)
+
+    return Lookahead()
 
 
 def ema_optimizer(optimizer, momentum, *args):
