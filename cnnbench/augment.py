@@ -18,10 +18,12 @@ under XLA on CPU, GPU and TPU. In ``tf.data`` on the CPU it costs about 1.4x the
 per image (the 4x above was measured with the op; the fused layer stays about 2x faster than
 the stack), which did not change CPU training throughput measurably.
 
-A second policy, ``"crop_flip_cutout"`` (:class:`RandomCropCutout`), is the usual CIFAR recipe
-of recent fast-training work: a random crop of the reflect-padded image, a horizontal flip where
-labels allow, then Cutout (one zeroed square per image). ``build_augmenter(policy=...)`` picks
-between the two (:data:`cnnbench.config.AUGMENT_POLICIES`).
+Two more policies are :class:`RandomCropCutout`: a random crop of the reflect-padded image, a
+horizontal flip where labels allow, then Cutout (one zeroed square per image).
+``"crop_flip_cutout"`` (pad 4, an 8-pixel square) is the usual CIFAR recipe of recent
+fast-training work; ``"flip_translate"`` (pad 2, no square) is airbench94's lighter one.
+``build_augmenter(policy=...)`` picks among them (:data:`cnnbench.config.AUGMENT_POLICIES`,
+settings in :data:`cnnbench.config.POLICY_SETTINGS`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import keras
 from keras import ops
 
 from cnnbench.checks import check_bool, is_int
-from cnnbench.config import AUGMENT_POLICIES, AUGMENTATION, CROP_FLIP_CUTOUT
+from cnnbench.config import AUGMENT_POLICIES, AUGMENTATION, CROP_POLICIES
 from cnnbench.data import AUGMENTATIONS
 from cnnbench.errors import ConfigError
 
@@ -48,8 +50,8 @@ def build_augmenter(
     translation: float = AUGMENTATION["translation"],
     zoom: float = AUGMENTATION["zoom"],
     fill_mode: str = AUGMENTATION["fill_mode"],
-    pad: int = CROP_FLIP_CUTOUT["pad"],
-    cutout: int = CROP_FLIP_CUTOUT["cutout"],
+    pad: int | None = None,
+    cutout: int | None = None,
     seed: int | None = None,
     fused: bool = True,
 ) -> keras.Layer:
@@ -60,20 +62,24 @@ def build_augmenter(
             label-preserving ones are used (no horizontal flips for digits).
         policy: one of :data:`~cnnbench.config.AUGMENT_POLICIES`. ``"original"``: the original
             study's rotation, shift, zoom and flip (:class:`RandomAffine`, or a stack of Keras
-            layers with ``fused=False``). ``"crop_flip_cutout"``: :class:`RandomCropCutout`, a
-            random crop of the reflect-padded image, a flip if ``"horizontal_flip"`` is among
-            ``augmentations`` (the other names do not change it), then Cutout.
+            layers with ``fused=False``). ``"crop_flip_cutout"`` and ``"flip_translate"``:
+            :class:`RandomCropCutout`, a random crop of the reflect-padded image, a flip if
+            ``"horizontal_flip"`` is among ``augmentations`` (the other names do not change
+            it), then Cutout, with the policy's ``pad`` and ``cutout``
+            (:data:`~cnnbench.config.CROP_POLICIES`).
         rotation: maximum rotation in degrees (``"original"``).
         translation: maximum shift as a fraction of height and width (``"original"``).
         zoom: maximum zoom in or out as a fraction (``"original"``).
         fill_mode: how pixels outside the input are filled (Keras ``fill_mode``; ``"original"``).
-        pad: reflect padding in pixels before the random crop (``"crop_flip_cutout"``).
-        cutout: side in pixels of the zeroed square (``"crop_flip_cutout"``; 0 disables it).
+        pad: reflect padding in pixels before the random crop (the crop policies; ``None``:
+            the policy's own).
+        cutout: side in pixels of the zeroed square (the crop policies; 0 disables it,
+            ``None``: the policy's own).
         seed: seeds the random draws so runs are repeatable.
         fused: one :class:`RandomAffine` (fast) instead of a stack of Keras layers; ``False``
             exists only for ``"original"``.
 
-    Settings of the other policy must keep their defaults (a ConfigError says so otherwise).
+    Settings a policy does not use must keep their defaults (a ConfigError says so otherwise).
     The layers are active only when called with ``training=True``; at inference they pass
     images through unchanged. Inputs are float images in ``[0, 255]``.
     """
@@ -85,31 +91,31 @@ def build_augmenter(
         raise ConfigError(f"unknown augmentations {unknown}; valid: {list(AUGMENTATIONS)}")
     if not augmentations:
         raise ConfigError(f"augmentations is empty; pass at least one of {list(AUGMENTATIONS)}")
-    given = {
-        "rotation": rotation,
-        "translation": translation,
-        "zoom": zoom,
-        "fill_mode": fill_mode,
-        "pad": pad,
-        "cutout": cutout,
-    }
-    defaults = {**AUGMENTATION, **CROP_FLIP_CUTOUT}
-    own = ("pad", "cutout") if policy == "crop_flip_cutout" else tuple(AUGMENTATION)
-    changed = [name for name, value in given.items() if name not in own and value != defaults[name]]
+    if policy in CROP_POLICIES:
+        given = {
+            "rotation": rotation,
+            "translation": translation,
+            "zoom": zoom,
+            "fill_mode": fill_mode,
+        }
+        changed = [name for name, value in given.items() if value != AUGMENTATION[name]]
+    else:
+        changed = [n for n, v in (("pad", pad), ("cutout", cutout)) if v is not None]
     if changed:
         raise ConfigError(
             f"augment policy {policy!r} does not use {changed}; leave them at their defaults"
         )
 
-    if policy == "crop_flip_cutout":
+    if policy in CROP_POLICIES:
         if not fused:
             raise ConfigError(
                 f"fused=False (a stack of Keras layers) exists only for augment policy "
                 f"'original', not {policy!r}"
             )
+        own = CROP_POLICIES[policy]
         return RandomCropCutout(
-            pad=pad,
-            cutout=cutout,
+            pad=own["pad"] if pad is None else pad,
+            cutout=own["cutout"] if cutout is None else cutout,
             horizontal_flip="horizontal_flip" in augmentations,
             seed=seed,
         )

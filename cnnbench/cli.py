@@ -239,8 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--augment-policy",
         default="original",
         choices=AUGMENT_POLICIES,
-        help="with --augment: the original study's rotation/shift/zoom/flip (default), or "
-        "random crop + flip + Cutout",
+        help="with --augment: the original study's rotation/shift/zoom/flip (default), "
+        "random crop + flip + Cutout, or flip + shift by up to 2 pixels (airbench94's)",
     )
     p.add_argument(
         "--recipe",

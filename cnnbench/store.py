@@ -20,10 +20,9 @@ import numpy as np
 
 from cnnbench.artifacts import read_json, write_json
 from cnnbench.config import (
-    AUGMENTATION,
     AUTO_RECIPES,
     AUTO_SIZING,
-    CROP_FLIP_CUTOUT,
+    POLICY_SETTINGS,
     Profile,
     get_recipe,
 )
@@ -36,7 +35,6 @@ from cnnbench.results import Study
 STUDY_FILE = "study.json"
 RESULT_FILE = "result.json"
 ESTIMATE_FILE = "estimate.json"
-POLICY_SETTINGS = {"original": AUGMENTATION, "crop_flip_cutout": CROP_FLIP_CUTOUT}
 # Library versions recorded with every result; a rerun under others warns but keeps the result.
 LIBRARIES = ("tensorflow", "keras", "numpy")
 

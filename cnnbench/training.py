@@ -22,7 +22,7 @@ from cnnbench.config import (
     AUTO_RECIPES,
     AUTO_SIZING,
     BN_WINDOW_SHARE,
-    CROP_FLIP_CUTOUT,
+    CROP_POLICIES,
     Recipe,
     get_recipe,
 )
@@ -380,8 +380,10 @@ def _check_train_args(model, ds, augment, policy, placement, early_stopping, ver
         raise ConfigError(f"augment must be True or False, got {augment!r}")
     if not isinstance(policy, str) or policy not in AUGMENT_POLICIES:
         raise ConfigError(f"augment_policy must be one of {list(AUGMENT_POLICIES)}, got {policy!r}")
-    if augment and policy == "crop_flip_cutout":  # the crop and square must fit the images
-        check_crop_cutout(**CROP_FLIP_CUTOUT, height=ds.input_shape[0], width=ds.input_shape[1])
+    if augment and policy in CROP_POLICIES:  # the crop and square must fit the images
+        check_crop_cutout(
+            **CROP_POLICIES[policy], height=ds.input_shape[0], width=ds.input_shape[1]
+        )
     check_positive_int("early_stopping (a patience in epochs)", early_stopping, allow_none=True)
     if verbose not in (0, 1, 2, "auto"):
         raise ConfigError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
@@ -415,10 +417,12 @@ def train(
         epochs, batch_size: default to the recipe's (``"auto"`` picks the batch size).
         augment: apply the dataset's label-preserving augmentations on the fly.
         augment_policy: which augmentations, one of :data:`cnnbench.config.AUGMENT_POLICIES`:
-            ``"original"`` (the original study's rotation, shift, zoom and flip) or
+            ``"original"`` (the original study's rotation, shift, zoom and flip),
             ``"crop_flip_cutout"`` (random crop of the reflect-padded image, flip, Cutout;
-            :class:`cnnbench.augment.RandomCropCutout`). Flips only where the dataset's labels
-            survive them. Recorded as ``config["augment_policy"]`` (``None`` without ``augment``).
+            :class:`cnnbench.augment.RandomCropCutout`) or ``"flip_translate"`` (airbench94's:
+            flip and a shift of up to 2 pixels, no Cutout). Flips only where the dataset's
+            labels survive them. Recorded as ``config["augment_policy"]`` (``None`` without
+            ``augment``).
         seed: seeds shuffling, augmentation and dropout.
         recipe: ``"auto"`` (``"fast"`` for models with BatchNorm, ``"fast_plain"`` without,
             sized to the data by :func:`plan_recipe`), a name from

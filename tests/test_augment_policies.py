@@ -1,4 +1,5 @@
-"""The "crop_flip_cutout" augmentation policy: RandomCropCutout, build_augmenter, train(), CLI."""
+"""The crop policies ("crop_flip_cutout", "flip_translate"): RandomCropCutout, build_augmenter,
+train(), CLI."""
 
 import keras
 import numpy as np
@@ -8,7 +9,7 @@ import tensorflow as tf
 from cnnbench import from_arrays, get_recipe, set_seed, train
 from cnnbench.augment import RandomAffine, RandomCropCutout, build_augmenter
 from cnnbench.cli import build_parser
-from cnnbench.config import AUGMENT_POLICIES, CROP_FLIP_CUTOUT
+from cnnbench.config import AUGMENT_POLICIES, CROP_POLICIES, POLICY_SETTINGS
 from cnnbench.data import DATASETS
 from cnnbench.errors import ConfigError
 
@@ -82,7 +83,7 @@ def test_digits_are_never_flipped_and_one_channel_works():
     assert "horizontal_flip" not in augmentations
     layer = build_augmenter(augmentations, policy="crop_flip_cutout", seed=0)
     assert isinstance(layer, RandomCropCutout) and not layer.horizontal_flip
-    assert (layer.pad, layer.cutout) == (CROP_FLIP_CUTOUT["pad"], CROP_FLIP_CUTOUT["cutout"])
+    assert {"pad": layer.pad, "cutout": layer.cutout} == CROP_POLICIES["crop_flip_cutout"]
     images = _gradient(60, 12, 10, channels=1)
     out = np.asarray(layer(images, training=True))
     candidates = _candidates(images[0], layer.pad)
@@ -268,10 +269,83 @@ def test_bad_layer_and_builder_arguments_are_config_errors():
 
 
 def test_cli_offers_the_policies():
-    assert AUGMENT_POLICIES == ("original", "crop_flip_cutout")
+    assert AUGMENT_POLICIES == ("original", "crop_flip_cutout", "flip_translate")
+    assert tuple(POLICY_SETTINGS) == AUGMENT_POLICIES
     parser = build_parser()
-    args = parser.parse_args(["train", "--augment", "--augment-policy", "crop_flip_cutout"])
-    assert args.augment_policy == "crop_flip_cutout"
+    for policy in AUGMENT_POLICIES:
+        args = parser.parse_args(["train", "--augment", "--augment-policy", policy])
+        assert args.augment_policy == policy
     assert parser.parse_args(["train"]).augment_policy == "original"
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "--augment-policy", "cutmix"])
+
+
+def _matches(output, candidates):
+    """The (dy, dx, flipped) keys of the candidate crops ``output`` equals exactly."""
+    return [key for key, crop in candidates.items() if np.array_equal(output, crop)]
+
+
+def test_flip_translate_shifts_and_mirrors_real_images_and_zeroes_nothing(sample_cifar10):
+    layer = build_augmenter(sample_cifar10.augmentations, policy="flip_translate", seed=0)
+    assert isinstance(layer, RandomCropCutout)
+    assert (layer.pad, layer.cutout, layer.horizontal_flip) == (2, 0, True)
+    images = sample_cifar10.x_train[:200].astype("float32")
+    out = np.asarray(layer(images, training=True))
+    found = []
+    for image, o in zip(images, out, strict=True):
+        matches = _matches(o, _candidates(image, 2))
+        assert matches, "output is no exact shifted or mirrored copy (or has a Cutout square)"
+        found.append(matches[0])
+    assert {(dy, dx) for dy, dx, _ in found} == {
+        (dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+    }
+    assert 70 < sum(flipped for _, _, flipped in found) < 130  # about half (sd 7)
+
+
+def test_flip_translate_never_mirrors_digits(sample_mnist):
+    layer = build_augmenter(sample_mnist.augmentations, policy="flip_translate", seed=1)
+    assert not layer.horizontal_flip
+    images = sample_mnist.x_train[:100].astype("float32")
+    out = np.asarray(layer(images, training=True))
+    for image, o in zip(images, out, strict=True):
+        assert any(not flipped for _, _, flipped in _matches(o, _candidates(image, 2)))
+
+
+def test_flip_translate_settings_can_be_overridden_and_others_cannot():
+    layer = build_augmenter(policy="flip_translate", pad=1, seed=0)
+    assert (layer.pad, layer.cutout) == (1, 0)
+    assert build_augmenter(policy="flip_translate", cutout=4).cutout == 4
+    with pytest.raises(ConfigError, match=r"does not use \['zoom'\]"):
+        build_augmenter(policy="flip_translate", zoom=0.2)
+    with pytest.raises(ConfigError, match=r"does not use \['pad'\]"):
+        build_augmenter(policy="original", pad=2)
+
+
+def test_train_with_flip_translate_on_real_images_records_it(sample_cifar10):
+    set_seed(0)
+    inputs = keras.Input(sample_cifar10.input_shape)
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    run = train(
+        model,
+        sample_cifar10,
+        epochs=1,
+        batch_size=64,
+        augment=True,
+        augment_policy="flip_translate",
+        verbose=0,
+    )
+    assert run.config["augment_policy"] == "flip_translate"
+    assert np.isfinite(run.history["loss"][0])
+
+
+def test_flip_translate_on_images_too_small_to_shift_fails_before_training():
+    ds = _tiny_ds(side=2)  # a 2-pixel shift needs images of at least 3 pixels a side
+    inputs = keras.Input(ds.input_shape)
+    x = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    with pytest.raises(ConfigError, match=r"pad must be smaller.*\(2 pixels\), got 2"):
+        train(model, ds, augment=True, augment_policy="flip_translate", verbose=0)
+    assert not model.compiled
