@@ -347,6 +347,33 @@ def test_original_recipe_is_adam_batch_64(small_ds):
     assert run.config["recipe"]["optimizer"] == "adam"
 
 
+def test_plain_long_is_fast_plain_at_batch_64_with_a_decay_that_acts():
+    long, plain = get_recipe("plain_long"), get_recipe("fast_plain")
+    assert (long.batch_size, long.epochs, long.weight_decay) == (64, 50, 0.1)
+    # the peak auto would give fast_plain at batch 64 (square-root scaling)
+    assert long.learning_rate == pytest.approx(plain.learning_rate * math.sqrt(64 / 256))
+    same = ("optimizer", "schedule", "warmup_fraction", "final_lr_fraction", "label_smoothing")
+    assert all(getattr(long, f) == getattr(plain, f) for f in same)
+
+
+def test_plain_long_with_flip_translate_trains_alexnet_on_real_digits(sample_mnist):
+    set_seed(0)
+    model = build_model("alexnet", sample_mnist.input_shape, sample_mnist.num_classes)
+    run = train(
+        model,
+        sample_mnist,
+        epochs=2,
+        augment=True,
+        augment_policy="flip_translate",
+        recipe="plain_long",
+        verbose=0,
+    )
+    assert run.config["batch_size"] == 64 and run.config["augment_policy"] == "flip_translate"
+    assert run.config["recipe"]["weight_decay"] == 0.1
+    assert run.config["recipe"]["reason"].startswith("plain_long: batch 64")
+    assert run.history["val_accuracy"][-1] > 0.9  # 5,400 digits, 170 steps
+
+
 def test_onecycle_schedule_shape():
     recipe = get_recipe("fast", learning_rate=0.1, warmup_fraction=0.2, final_lr_fraction=0.0)
     schedule = _learning_rate(recipe, total_steps=100)
