@@ -3,7 +3,8 @@
 Re-trains a config of ``confirm.jsonl`` through cnnbench's public API only (``build_model``,
 ``train`` with a named recipe and augmentation policy, ``evaluate`` with a TTA mode) on the same
 25% CIFAR-10 sample (JPEG-derived copy, seed-42 sample) and seed, then compares every epoch's
-validation accuracy and the final scores with the recorded row. ``alexnet``'s runs repeat bit
+validation accuracy and the final scores with the recorded row (the model is saved under
+``models/package_check/``, not kept in git). ``alexnet``'s runs repeat bit
 for bit across these machines (docs/performance.md, section 20), so equal numbers mean the
 package trains the research config. One JSON line per run to ``package_check.jsonl``. From the
 repository root::
@@ -55,6 +56,9 @@ def check(seed: int) -> None:
             seed=seed,
             verbose=0,
         )
+        path = confirm.MODELS / "package_check" / f"{config}_e50_s{seed}.keras"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
         history = [round(v, 4) for v in run.history["val_accuracy"]]
         test = evaluate(model, ds, tta=how["tta"], timing=False).accuracy
         row = {
