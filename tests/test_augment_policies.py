@@ -322,14 +322,8 @@ def test_flip_translate_settings_can_be_overridden_and_others_cannot():
 
 
 def test_train_with_flip_translate_on_real_images_records_it(sample_cifar10):
-    set_seed(0)
-    inputs = keras.Input(sample_cifar10.input_shape)
-    x = keras.layers.Rescaling(1 / 255)(inputs)
-    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
     run = train(
-        model,
+        _tiny_model(sample_cifar10),
         sample_cifar10,
         epochs=1,
         batch_size=64,
