@@ -62,7 +62,7 @@ def _cmd_train(args) -> int:
         data_dir=args.data_dir,
         source=args.source,
     )
-    check_tta(ds, args.tta)  # before training, so a bad flag costs no training time
+    tta = check_tta(ds, args.tta)  # before training, so a bad flag costs no training time
     print(
         f"{ds.name}: {len(ds.x_train)} train / {len(ds.x_val)} val / {len(ds.x_test)} test "
         f"images, source {ds.source} ({ds.variant})"
@@ -84,7 +84,7 @@ def _cmd_train(args) -> int:
             early_stopping=args.early_stopping,
             verbose=args.verbose,
         )
-    ev = evaluate(model, ds, tta=args.tta)
+    ev = evaluate(model, ds, tta=tta)
     env = environment_info()
     name = f"{ds.name}_{args.model}{'_aug' if args.augment else ''}"
     if args.augment and args.augment_policy != "original":  # keep each policy's JSON apart
@@ -104,7 +104,7 @@ def _cmd_train(args) -> int:
     print(
         f"\n{args.model} on {ds.name} ({augmentation}), "
         f"{env['hardware']}, data: {ds.variant}\n"
-        f"  test accuracy {ev.accuracy:.2%}  loss {ev.loss:.4f}  "
+        f"  test accuracy {ev.accuracy:.2%}{f' ({tta} TTA)' if tta else ''}  loss {ev.loss:.4f}  "
         f"(best val {run.best_val_accuracy:.2%} at epoch {run.best_epoch}/{run.epochs_run})\n"
         f"  recipe: {run.config['recipe']['reason']}\n"
         f"  params {ev.params:,}  FLOPs/image {ev.flops / 1e6:.1f} M\n"

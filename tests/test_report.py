@@ -212,6 +212,18 @@ def test_train_rejects_tta_on_digits_before_training(tmp_path, monkeypatch):
         assert code == 2 and "needs ['horizontal_flip'], but 'mnist' labels do not" in err
 
 
+def test_train_says_which_tta_scored_the_test_set(tmp_path):
+    import json
+
+    out = tmp_path / "r.json"
+    code, text, _ = _main(
+        ["train", "--source", "sample", "--dataset", "mnist", "--model", "custom_v1", "--epochs",
+         "1", "--tta", "translate", "--verbose", "0", "--output", str(out)]
+    )  # fmt: skip
+    assert code == 0 and "(translate TTA)" in text
+    assert json.loads(out.read_text())["evaluation"]["tta"] == "translate"
+
+
 def test_readme_first_command_trains_a_working_model(tmp_path):
     """The README's first command (on the shipped MNIST sample) ends far above chance."""
     import json
