@@ -17,7 +17,8 @@ an architecture, optionally followed by ``+modifier`` terms, each changing one t
   rate scaled as ``auto`` scales it).
 * architecture: ``res=B`` (blocks ``B``, dot-separated, get airbench96's third conv-BN-GELU
   added back to the block's pooled activation; candidates only), ``bnbias`` (BatchNorm without
-  scale, shift re-parametrised so SGD moves it 16x faster; candidates only), ``temp=X``
+  scale, shift re-parametrised so SGD moves it 16x faster; candidates only), ``w=A.B.C`` (the
+  three blocks' widths; ``airbench_s``: 64.128.192), ``temp=X``
   (``airbench_s``'s logit scale, 1/9 by default).
 * optimizer: ``ema=M`` (Keras's ``use_ema``: an exponential moving average of the weights with
   momentum ``M`` a step over the whole run, copied into the model when training ends);
@@ -98,6 +99,8 @@ def parse(config: str):
             out["bs"] = int(value)
         elif key == "temp":  # the logits' scale before the softmax (airbench_s: 1/9)
             out["arch_kw"]["logit_scale"] = float(value)
+        elif key == "w":  # the blocks' widths, dot-separated (airbench_s: 64.128.192)
+            out["arch_kw"]["widths"] = tuple(int(w) for w in value.split("."))
         elif key == "res":  # e.g. res=2 or res=1.2: the blocks given airbench96's third conv
             out["arch_kw"]["residual_blocks"] = tuple(int(b) for b in value.split("."))
         elif key == "bnbias":
