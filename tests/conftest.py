@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import cnnbench.models as models_module
 from cnnbench.data import from_arrays, load_dataset
 
 
@@ -39,3 +40,10 @@ def sample_mnist():
 @pytest.fixture(scope="session")
 def sample_cifar10():
     return load_dataset("cifar10", sample_fraction=1.0, source="sample")
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The model registry as it is; whatever a test registers is gone after it."""
+    monkeypatch.setattr(models_module, "_MODELS", dict(models_module._MODELS))
+    return models_module

@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 
-import cnnbench.models as models_module
 from cnnbench.errors import InputShapeError, ModelError
 from cnnbench.models import (
     alexnet,
@@ -294,13 +293,6 @@ def tiny_cnn(input_shape, num_classes, *, width=4):
     x = keras.layers.Conv2D(width, 3, activation="relu")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
-
-
-@pytest.fixture
-def registry(monkeypatch):
-    """The registry as it is; whatever a test registers is gone after it."""
-    monkeypatch.setattr(models_module, "_MODELS", dict(models_module._MODELS))
-    return models_module
 
 
 def test_registered_builder_builds_validated_like_the_built_in_ones(registry):

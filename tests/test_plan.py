@@ -118,7 +118,7 @@ def wide_custom(input_shape, num_classes):
     return build_model("custom", input_shape, num_classes, dropout=0.2)
 
 
-def test_a_users_builder_takes_part_in_a_grid_of_their_own(tmp_path):
+def test_a_users_builder_takes_part_in_a_grid_of_their_own(tmp_path, registry):
     spec = StudySpec(
         name="mine",
         description="my model vs custom",
@@ -133,7 +133,7 @@ def test_a_users_builder_takes_part_in_a_grid_of_their_own(tmp_path):
     assert list(comparison_table(study)["model"]) == ["wide_custom", "custom"]
 
 
-def test_a_builder_that_does_not_build_a_classifier_is_refused_before_training(tmp_path):
+def test_a_builder_that_does_not_build_a_classifier_is_refused_before_training(tmp_path, registry):
     def broken(input_shape, num_classes):
         return build_model("custom", input_shape, num_classes + 1)
 
