@@ -19,6 +19,7 @@ import tensorflow as tf
 
 import cnnbench.augment  # noqa: F401  (registers the layers a saved model may hold)
 from cnnbench import load_dataset
+from cnnbench.evaluation import predict_proba
 
 
 def shift(images, dy, dx):
@@ -50,7 +51,7 @@ def view_sets(model, x):
     return {
         "plain": proba(0, 0, False),
         "flip": both(0, 0),
-        "six (the package's)": both(0, 0) / 2 + (both(-1, -1) + both(1, 1)) / 4,
+        "six (the package's)": predict_proba(model, x, tta="flip_translate"),
         "six, equal weights": (both(0, 0) + both(-1, -1) + both(1, 1)) / 3,
         "ten, diagonal": both(0, 0) / 2 + sum(both(a, b) for a, b in diagonal) / 8,
         "ten, axis-aligned": both(0, 0) / 2 + sum(both(a, b) for a, b in cross) / 8,
